@@ -1,0 +1,62 @@
+"""relkit's command line: parse, load config, call the core, render."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from relkit import __version__
+
+app = typer.Typer(
+    name="relkit",
+    help=(
+        "Release engineering for containerised service stacks: versions, changelogs,"
+        " signed tags, images, deploys and rollbacks."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"relkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Show relkit's own version and exit.",
+            callback=_show_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Release engineering for containerised service stacks.
+
+    Exit codes: 0 success, 1 failed, 2 usage error, 3 deploy failed and rolled
+    back, 4 deploy and rollback failed, 5 lock held, 69 Docker or registry
+    unreachable, 130 interrupted.
+    """
+
+
+def _register() -> None:
+    from relkit.cli import bump_cmd, version_cmd
+
+    app.command("version")(version_cmd.version)
+    app.command("bump")(bump_cmd.bump)
+
+
+_register()
+
+
+def main() -> None:
+    app()
