@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from relkit.errors import ConfigError
+from relkit.toml_lines import line_of
 
 CONFIG_FILES = ("relkit.toml", "pyproject.toml")
 
@@ -150,41 +151,6 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def line_of(text: str, path: tuple[str | int, ...], in_pyproject: bool) -> int | None:
-    """Best-effort line number of the key at *path* in a TOML *text*."""
-    names = tuple(p for p in path if isinstance(p, str))
-    if not text or not names:
-        return None
-    prefix: tuple[str, ...] = ("tool", "relkit") if in_pyproject else ()
-    lines = text.splitlines()
-    key_re = re.compile(rf"(^|[{{,])\s*[\"']?{re.escape(names[-1])}[\"']?\s*=")
-    for cut in range(len(names) - 1, -1, -1):
-        parent = prefix + names[:cut]
-        occurrence = 0
-        if cut:
-            after = path.index(names[cut - 1]) + 1
-            if after < len(path) and isinstance(path[after], int):
-                occurrence = int(path[after])
-        current: tuple[str, ...] = ()
-        seen = 0
-        for number, line in enumerate(lines, 1):
-            match = _HEADER.match(line)
-            if match:
-                current = tuple(p.strip().strip("\"'") for p in match.group(1).split("."))
-                if current[: len(prefix) + len(names)] == prefix + names:
-                    return number
-                if current == parent:
-                    seen += 1
-                continue
-            in_parent = current == parent and (seen == occurrence + 1 or not parent)
-            if in_parent and key_re.search(line):
-                return number
-    return None
-
-
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-
-
 class ConfigContext:
     """Where the raw values came from, to name file and line in errors."""
 
@@ -195,7 +161,8 @@ class ConfigContext:
     def where(self, path: tuple[str | int, ...]) -> str:
         if self.file is None:
             return "configuration"
-        line = line_of(self.text, path, self.file.name == "pyproject.toml")
+        prefix = ("tool", "relkit") if self.file.name == "pyproject.toml" else ()
+        line = line_of(self.text, path, prefix)
         return f"{self.file}:{line}" if line else str(self.file)
 
     def unknown(self, path: tuple[str | int, ...], key: str, known: list[str]) -> ConfigError:

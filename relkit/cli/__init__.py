@@ -49,10 +49,16 @@ def _root(
 
 
 def _register() -> None:
-    from relkit.cli import bump_cmd, version_cmd
+    from relkit.cli import bump_cmd, deploy_cmd, version_cmd
 
     app.command("version")(version_cmd.version)
     app.command("bump")(bump_cmd.bump)
+    app.command("deploy")(deploy_cmd.deploy)
+    app.command("rollback")(deploy_cmd.rollback)
+    app.command("status")(deploy_cmd.status)
+    app.command("history")(deploy_cmd.history)
+    app.command("lock")(deploy_cmd.lock)
+    app.command("unlock")(deploy_cmd.unlock)
 
 
 _register()

@@ -57,12 +57,19 @@ class Pep440Version(Version):
         return (_FROM_PEP[label], number)
 
     def with_parts(self, release: Release, pre: Pre | None) -> Pep440Version:
-        text = "{}.{}.{}".format(*release)
+        # The same release keeps its components past the third (1.2.3.4rc1 finishes
+        # as 1.2.3.4, not 1.2.3) and a finished 1.0.post1.dev2 is 1.0.post1: either
+        # way the result must not sort below this version.
+        same = release == self.release
+        parts = (*self._v.release, 0, 0)[: max(3, len(self._v.release))] if same else release
+        text = ".".join(map(str, parts))
         if self._v.epoch:
             text = f"{self._v.epoch}!{text}"
         if pre is not None:
             label, number = pre
             text += f"{_TO_PEP.get(label, label)}{number}"
+        elif same and self._v.pre is None and self._v.post is not None:
+            text += f".post{self._v.post}"
         return Pep440Version.parse(text)
 
     def _key(self) -> tuple[Any, ...]:

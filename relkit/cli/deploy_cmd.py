@@ -1,0 +1,501 @@
+"""``relkit deploy``, ``rollback``, ``status``, ``history``, ``lock`` and ``unlock``."""
+
+from __future__ import annotations
+
+import sys
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from relkit.cli.errors import handle_errors
+from relkit.cli.output import data, emit_json, github_outputs, say, warn
+
+if TYPE_CHECKING:
+    from relkit.config import Config, EnvironmentConfig
+    from relkit.deploy.pipeline import Approver
+    from relkit.deploy.records import ReleaseRecord
+
+EnvArg = Annotated[
+    str, typer.Argument(help="Environment name from the config.", show_default=False)
+]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Approve without asking (CI).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+DryOpt = Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")]
+
+
+def _target(config: Config, env: EnvironmentConfig) -> Any:
+    if env.driver == "swarm":
+        from relkit.errors import ConfigError
+
+        raise ConfigError(f"environment {env.name} uses the swarm driver", "not available yet")
+    from relkit.deploy.compose_target import ComposeTarget
+
+    return ComposeTarget(config, env)
+
+
+def _approver(env: EnvironmentConfig, yes: bool, details: list[str]) -> Approver | None:
+    if not env.approval:
+        return None
+    from relkit.docker.lock import who
+    from relkit.errors import RelkitError
+
+    def approve(summary: str) -> str:
+        if yes:
+            return f"{who()} (--yes)"
+        if not sys.stdin.isatty():
+            raise RelkitError(
+                f"environment {env.name} needs approval and there is no terminal to ask",
+                "pass --yes to approve (in CI, gate the job instead)",
+            )
+        say(summary)
+        for line in details:
+            say(f"  {line}")
+        if not typer.confirm(f"Deploy to {env.name}?", default=False, err=True):
+            raise RelkitError("not approved", "nothing was changed")
+        return who()
+
+    return approve
+
+
+def _notifier(env: EnvironmentConfig) -> Any:
+    if not env.notify:
+        return None
+    from relkit.deploy.notify import post_all
+
+    def notify(record: ReleaseRecord) -> list[str]:
+        seconds = sum(record.durations.values())
+        text = (
+            f"relkit: {record.kind} of {record.version} to {record.environment}"
+            f" {record.outcome.replace('_', ' ')} in {seconds:.1f}s (by {record.who})"
+        )
+        if record.error:
+            text += f"\n{record.error.splitlines()[0]}"
+        return post_all(env.notify, text)
+
+    return notify
+
+
+def _between(config: Config, old: str | None, new: str | None) -> list[str]:
+    if not old or not new or old == new:
+        return []
+    from relkit import git
+    from relkit.errors import GitError
+
+    try:
+        lines = git.run(["log", "--oneline", "--no-decorate", f"{old}..{new}"], config.root)
+    except GitError:
+        return []
+    commits = lines.splitlines()
+    shown = [f"commit {c}" for c in commits[:10]]
+    if len(commits) > 10:
+        shown.append(f"… and {len(commits) - 10} more commits")
+    return shown
+
+
+def deploy(
+    environment: EnvArg,
+    version: Annotated[
+        str | None, typer.Option("--version", help="Version to deploy (default: the current one).")
+    ] = None,
+    yes: YesOpt = False,
+    no_rollback: Annotated[
+        bool, typer.Option("--no-rollback", help="On failure, leave the failed release running.")
+    ] = False,
+    dry_run: DryOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deploy a built version to ENV, pinned by digest, behind health and smoke gates.
+
+    \b
+    Steps, each printed with its duration:
+      lock → approval → pre-deploy hooks (e.g. backup) → migrate → rollout →
+      health (every healthcheck healthy and staying so) → smoke tests →
+      record → notify → unlock.
+    A failure in rollout, health or smoke rolls back to the previous good
+    release through the same gates: exit 3 when that worked, 4 when it did
+    not. Exit 5 when another deploy holds the lock, 69 when the engine is
+    unreachable.
+    """
+    with handle_errors():
+        from relkit import git
+        from relkit.bump_plan import current_version
+        from relkit.config import load_config
+        from relkit.deploy import records as rec
+        from relkit.deploy.pipeline import Release, execute, pins_for
+        from relkit.deploy.resolve import digests_from_engine
+        from relkit.docker.lock import who
+
+        config = load_config()
+        env = config.environment(environment)
+        wanted = version or str(current_version(config).version)
+        target = _target(config, env)
+        try:
+            images = digests_from_engine(target.client, config, wanted)
+            sha = git.head_sha(config.root) if git.is_repo(config.root) else None
+            release = Release(wanted, images, sha)
+            if dry_run:
+                records = target.records()
+                current = rec.current(records)
+                plan = {
+                    "environment": env.name,
+                    "driver": env.driver,
+                    "namespace": target.namespace,
+                    "from": current.version if current else None,
+                    "version": wanted,
+                    "images": images,
+                    "pins": pins_for(config, release),
+                    "steps": _steps(env),
+                    "approval": env.approval,
+                    "dry_run": True,
+                }
+                _show_plan(plan, as_json)
+                return
+            details = _between(config, _sha_of(target), sha)
+            record = execute(
+                config,
+                env,
+                target,
+                release,
+                _reporter(f"deploy {env.name}", as_json),
+                approve=_approver(env, yes, details),
+                rollback=not no_rollback,
+                who=who(),
+                notify=_notifier(env),
+            )
+        finally:
+            target.close()
+        github_outputs({"version": record.version, "environment": env.name})
+        if as_json:
+            emit_json(record.as_dict())
+        else:
+            total = sum(record.durations.values())
+            say(f"deployed {record.version} to {env.name} in {total:.1f}s")
+            data(record.version)
+
+
+def _sha_of(target: Any) -> str | None:
+    from relkit.deploy import records as rec
+
+    try:
+        current = rec.current(target.records())
+    except Exception:
+        return None
+    return current.git_sha if current else None
+
+
+def _steps(env: EnvironmentConfig) -> list[str]:
+    steps = ["lock"]
+    if env.approval:
+        steps.append("approval")
+    steps += [f"pre-deploy: {s}" for s in env.pre_deploy]
+    if env.migrate:
+        steps.append(f"migrate: {env.migrate}")
+    steps += ["rollout", "health"]
+    if env.smoke:
+        steps.append(f"smoke: {len(env.smoke)} check(s)")
+    return [*steps, "record", *(["notify"] if env.notify else []), "unlock"]
+
+
+def _show_plan(plan: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(plan)
+        return
+    say(
+        f"would {plan.get('kind', 'deploy')} {plan['version']} to {plan['environment']}"
+        f" (now: {plan['from'] or 'nothing recorded'})"
+    )
+    for service, ref in sorted(plan["pins"].items()):
+        say(f"  {service}: {ref}")
+    for note in plan.get("notes", []):
+        say(f"  note: {note}")
+    say("  steps: " + " → ".join(plan["steps"]))
+
+
+def _reporter(prefix: str, quiet: bool) -> Any:
+    from relkit.cli.deploy_reporter import LineReporter
+
+    return LineReporter(prefix, quiet=False)
+
+
+def rollback(
+    environment: EnvArg,
+    to: Annotated[str | None, typer.Option("--to", help="Recorded version to go back to.")] = None,
+    restore_db: Annotated[
+        bool,
+        typer.Option(
+            "--restore-db", help="Also restore the database backup taken before the migration."
+        ),
+    ] = False,
+    yes: YesOpt = False,
+    dry_run: DryOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Go back to the previous good release of ENV (or --to V), by digest.
+
+    Nothing is built or pulled when the images are present. The same gates as
+    deploy apply (lock, approval, health, smoke) and the rollback is recorded
+    like a deploy. A rollback over a migration leaves the schema at the newer
+    version unless --restore-db restores the backup taken before it.
+    """
+    with handle_errors():
+        from relkit.config import load_config
+        from relkit.deploy import records as rec
+        from relkit.deploy.pipeline import Release, execute, pins_for
+        from relkit.docker.lock import who
+        from relkit.errors import RelkitError
+
+        config = load_config()
+        env = config.environment(environment)
+        target = _target(config, env)
+        try:
+            records = target.records()
+            current = rec.current(records)
+            if current is None:
+                raise RelkitError(
+                    f"no successful release of {env.name} is recorded", "nothing to roll back"
+                )
+            if to is not None:
+                goal = rec.find_version(records, to)
+                if goal is None:
+                    known = sorted({r.version for r in records if r.outcome == rec.SUCCEEDED})
+                    raise RelkitError(
+                        f"no successful release {to} of {env.name} is recorded",
+                        f"recorded: {', '.join(known) or 'none'}",
+                    )
+            else:
+                goal = rec.previous_good(records, current)
+                if goal is None:
+                    raise RelkitError(
+                        f"{env.name} has no good release before {current.version}",
+                        "nothing to roll back to; deploy a fixed version instead",
+                    )
+            # Migrations between the goal and now: every deploy after the goal that migrated.
+            migrated = [
+                r
+                for r in records
+                if r.migrated
+                and r.started_at > goal.started_at
+                and r.outcome in (rec.SUCCEEDED, rec.ROLLED_BACK)
+            ]
+            backup = next((r.backup for r in migrated if r.backup), None)
+            notes = []
+            if migrated and not restore_db:
+                notes.append(
+                    "a migration ran since " + goal.version + "; the database schema stays at the"
+                    " newer version (use --restore-db to restore the backup taken before it)"
+                )
+            if restore_db and backup is None:
+                raise RelkitError(
+                    f"no backup is recorded between {goal.version} and {current.version}",
+                    "roll back without --restore-db, or restore by hand",
+                )
+            release = Release(goal.version, goal.images, goal.git_sha)
+            if dry_run:
+                plan = {
+                    "kind": "rollback",
+                    "environment": env.name,
+                    "from": current.version,
+                    "version": goal.version,
+                    "images": dict(goal.images),
+                    "pins": pins_for(config, release),
+                    "migrations_between": [r.version for r in migrated],
+                    "restore_backup": backup if restore_db else None,
+                    "notes": notes,
+                    "steps": [
+                        "lock",
+                        *(["approval"] if env.approval else []),
+                        *(["restore"] if restore_db else []),
+                        "rollout",
+                        "health",
+                        *(["smoke"] if env.smoke else []),
+                        "record",
+                        "unlock",
+                    ],
+                    "dry_run": True,
+                }
+                _show_plan(plan, as_json)
+                return
+            for note in notes:
+                warn(note)
+            record = execute(
+                config,
+                env,
+                target,
+                release,
+                _reporter(f"rollback {env.name}", as_json),
+                kind=rec.ROLLBACK,
+                approve=_approver(env, yes, [f"from {current.version} to {goal.version}"]),
+                restore_backup=backup if restore_db else None,
+                who=who(),
+                notify=_notifier(env),
+            )
+        finally:
+            target.close()
+        if as_json:
+            emit_json(record.as_dict())
+        else:
+            say(f"rolled {env.name} back to {record.version}")
+            data(record.version)
+
+
+def status(environment: EnvArg, as_json: JsonOpt = False) -> None:
+    """What runs in ENV: the release, per-service health and drift (exit 1 on drift)."""
+    with handle_errors():
+        from relkit.config import load_config
+        from relkit.deploy import records as rec
+        from relkit.deploy.pipeline import Release, pins_for
+        from relkit.docker import lock as engine_lock
+
+        config = load_config()
+        env = config.environment(environment)
+        target = _target(config, env)
+        try:
+            records = target.records()
+            current = rec.current(records)
+            states = target.snapshot()
+            lock = engine_lock.inspect(target.client, target.namespace)
+        finally:
+            target.close()
+        pins = pins_for(config, Release(current.version, current.images)) if current else {}
+        drift = []
+        for state in states:
+            want = pins.get(state.service)
+            if want and not state.runs(want):
+                drift.append(
+                    f"{state.service} ({state.name}) runs {state.image_ref}, recorded {want}"
+                )
+        unfinished = [r for r in records if r.outcome == rec.IN_PROGRESS]
+        notes = []
+        for r in unfinished:
+            if lock is None or lock.stale_reason() is not None:
+                notes.append(
+                    f"a {r.kind} of {r.version} by {r.who} started {r.started_at} was interrupted;"
+                    f" run 'relkit deploy {env.name} --version {current.version if current else r.version}'"
+                    " to converge, or 'relkit rollback'"
+                )
+            else:
+                notes.append(f"a {r.kind} of {r.version} by {r.who} is running now")
+        report = {
+            "environment": env.name,
+            "namespace": target.namespace,
+            "release": current.as_dict() if current else None,
+            "services": [
+                {
+                    "service": s.service,
+                    "container": s.name,
+                    "status": s.status,
+                    "health": s.health,
+                    "image": s.image_ref,
+                }
+                for s in states
+            ],
+            "drift": drift,
+            "lock": None
+            if lock is None
+            else {
+                "owner": lock.owner,
+                "host": lock.host,
+                "since": lock.since,
+                "purpose": lock.purpose,
+                "stale": lock.stale_reason(),
+            },
+            "notes": notes,
+        }
+        if as_json:
+            emit_json(report)
+        else:
+            if current:
+                say(
+                    f"{env.name}: {current.version} (deployed {current.started_at} by {current.who})"
+                )
+            else:
+                say(f"{env.name}: no successful release recorded")
+            for s in states:
+                health = s.health or ("running" if s.status == "running" else s.status)
+                data(f"{s.service:<16} {health:<10} {s.image_ref}")
+            if lock is not None:
+                stale = lock.stale_reason()
+                say(f"lock: held by {lock.describe()}" + (f" — stale: {stale}" if stale else ""))
+            for note in notes:
+                warn(note)
+            for line in drift:
+                warn(f"drift: {line}")
+        if drift:
+            raise typer.Exit(1)
+
+
+def history(
+    environment: EnvArg,
+    as_json: JsonOpt = False,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Show the newest N.")] = 20,
+) -> None:
+    """The recorded releases of ENV, newest first, and how each went."""
+    with handle_errors():
+        from relkit.config import load_config
+
+        config = load_config()
+        env = config.environment(environment)
+        target = _target(config, env)
+        try:
+            records = list(reversed(target.records()))[:limit]
+        finally:
+            target.close()
+        if as_json:
+            emit_json([r.as_dict() for r in records])
+            return
+        for r in records:
+            seconds = sum(r.durations.values())
+            data(
+                f"{r.started_at[:19]}  {r.kind:<8} {r.version:<14} {r.outcome:<16}"
+                f" {seconds:6.1f}s  {r.who}"
+            )
+
+
+def lock(
+    environment: EnvArg,
+    reason: Annotated[str, typer.Option("--reason", help="Why (shown to others).")] = "manual",
+) -> None:
+    """Hold ENV's deploy lock until 'relkit unlock ENV' (e.g. during maintenance)."""
+    with handle_errors():
+        from relkit.config import load_config
+        from relkit.docker import lock as engine_lock
+
+        config = load_config()
+        env = config.environment(environment)
+        target = _target(config, env)
+        held = engine_lock.acquire(target.client, target.namespace, f"manual: {reason}", lease=None)
+        held._stop.set()
+        say(f"locked {env.name} ({target.namespace}): {reason}")
+
+
+def unlock(
+    environment: EnvArg,
+    yes: YesOpt = False,
+) -> None:
+    """Release ENV's deploy lock, e.g. a stale one left by a killed run."""
+    with handle_errors():
+        from relkit.config import load_config
+        from relkit.docker import lock as engine_lock
+        from relkit.errors import RelkitError
+
+        config = load_config()
+        env = config.environment(environment)
+        target = _target(config, env)
+        current = engine_lock.inspect(target.client, target.namespace)
+        if current is None:
+            say(f"{env.name} is not locked")
+            return
+        alive = current.lease is not None and current.stale_reason() is None
+        if alive and not yes:
+            if not sys.stdin.isatty():
+                raise RelkitError(
+                    f"the holder looks alive: {current.describe()}",
+                    "pass --yes to remove the lock anyway",
+                )
+            if not typer.confirm(f"{current.describe()} looks alive. Remove its lock?", err=True):
+                raise RelkitError("lock kept")
+        engine_lock.force_release(target.client, target.namespace)
+        say(f"unlocked {env.name} (was: {current.describe()})")
+
+

@@ -1,0 +1,1 @@
+"""Deploy, rollback, status and history of an environment."""

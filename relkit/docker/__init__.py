@@ -1,0 +1,1 @@
+"""The Docker adapter: the only package that imports the Docker SDK."""
