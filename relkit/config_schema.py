@@ -209,16 +209,34 @@ def build_config(
 ) -> Config:
     ctx = ConfigContext(file, text)
     values = _table(ctx, (), raw, TOP)
+    overridden: set[str] = set()
     for key, parse in ENV_OVERRIDES.items():
         override = env.get(f"RELKIT_{key.upper()}")
         if override is not None and override != "":
             env_ctx = ConfigContext(None, "")
             values[key] = TOP[key][1](env_ctx, (f"RELKIT_{key.upper()}",), parse(override))
+            overridden.add(key)
     for template_key in ("tag_format", "commit_message"):
         template = values.get(template_key)
-        if template is not None and "{version}" not in template:
-            raise ConfigError(
-                f"{ctx.where((template_key,))}: {template_key} {template!r} has no {{version}}",
-                "add the {version} placeholder",
-            )
+        if template is None:
+            continue
+        if template_key in overridden:
+            _check_template(template, f"configuration: RELKIT_{template_key.upper()}")
+        else:
+            _check_template(template, f"{ctx.where((template_key,))}: {template_key}")
     return Config(root=root, file=file, **values)
+
+
+def _check_template(template: str, what: str) -> None:
+    """*template* formats with ``{version}`` and nothing else (no traceback at release time)."""
+    if "{version}" not in template:
+        raise ConfigError(
+            f"{what} {template!r} has no {{version}}", "add the {version} placeholder"
+        )
+    try:
+        template.format(version="0.0.0")
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError):
+        raise ConfigError(
+            f"{what} {template!r} has a placeholder other than {{version}}",
+            "write a literal brace as {{ or }}",
+        ) from None

@@ -130,7 +130,13 @@ def log(cwd: Path, rev_range: str | None = None, paths: Sequence[str] = ()) -> I
 def commit_paths(cwd: Path, paths: Sequence[str], message: str) -> str:
     """Commit exactly *paths* (other staged changes stay staged) and return the sha."""
     run(["add", "--", *paths], cwd)
-    run(["commit", "--quiet", "--only", "-m", message, "--", *paths], cwd)
+    try:
+        run(["commit", "--quiet", "--only", "-m", message, "--", *paths], cwd)
+    except GitError:
+        # Unstage what the add staged (e.g. a hook refused the commit), so that the
+        # caller's restored files leave a clean index behind.
+        run(["reset", "--quiet", "--", *paths], cwd, check=False)
+        raise
     return run(["rev-parse", "HEAD"], cwd).strip()
 
 

@@ -34,6 +34,8 @@ def line_of(text: str, path: Path_, prefix: tuple[str, ...] = ()) -> int | None:
             if names[: i + 1] in counts and i < len(names) - 1:
                 indexed.append(counts[names[: i + 1]] - 1)
         if match.group(1) == "[[":
+            if tuple(indexed) == full:  # the array itself: its first entry
+                return _line(text, match.start())
             indexed.append(counts.get(names, 0))
             counts[names] = counts.get(names, 0) + 1
         if full[: len(indexed)] == tuple(indexed) and len(indexed) > best_len:

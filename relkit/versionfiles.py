@@ -174,7 +174,10 @@ _TOML_HEADER = re.compile(r"^[ \t]*\[(?!\[)[ \t]*([^\]]+?)[ \t]*\][ \t]*(?:#.*)?
 def _toml_span(text: str, table: tuple[str, ...], path: Path) -> Span:
     current: tuple[str, ...] | None = ()
     offset = 0
-    for line in text.splitlines(keepends=True):
+    # Only "\n" ends a TOML line: str.splitlines() would also break at U+2028 or
+    # U+0085 inside a comment and read the rest of that comment as a key.
+    for line in text.split("\n"):
+        line += "\n"
         header = _TOML_HEADER.match(line.rstrip("\r\n"))
         if header:
             current = tuple(p.strip().strip("\"'") for p in header.group(1).split("."))
@@ -185,6 +188,9 @@ def _toml_span(text: str, table: tuple[str, ...], path: Path) -> Span:
             if match:
                 quote = match.group(1)
                 start = offset + match.end()
+                if text.startswith(quote * 2, start):  # version = """1.0.0"""
+                    quote *= 3
+                    start += 2
                 end = text.find(quote, start)
                 if end < 0 or "\n" in text[start:end]:
                     break
