@@ -7,6 +7,7 @@ are inserted with the document's own line ending; nothing else is rewritten.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from relkit.changelog.links import Forge
 from relkit.changelog.model import (
@@ -200,3 +201,57 @@ def _release_links(
         edit.insert(release_links[0].line, block, spaced=False)
     else:
         edit.insert(len(doc.lines), block)
+
+
+def insert_blocks(
+    doc: Changelog, blocks: Sequence[tuple[str, list[str]]], order: Callable[[str], Any]
+) -> str:
+    """Put release *blocks* (``(label, lines)``) in the document, by version order.
+
+    A block whose label is already a release replaces that release's lines;
+    the others go above the first release that is older.
+    """
+    doc = ensure_unreleased(doc)
+    edit = _Lines(doc)
+    released = doc.released
+    by_label = {r.label: r for r in released}
+    inserts: dict[int, list[str]] = {}
+    for label, block in blocks:
+        existing = by_label.get(label)
+        if existing is not None:
+            edit.replace(existing.line, existing.end, block)
+            continue
+        older = [r for r in released if order(r.label) < order(label)]
+        pos = older[0].line if older else doc.releases[-1].end
+        if pos in inserts:
+            inserts[pos] += ["", *block]
+        else:
+            inserts[pos] = list(block)
+    for pos, lines in inserts.items():
+        edit.insert(pos, lines)
+    return edit.text()
+
+
+def add_missing_links(doc: Changelog, forge: Forge, tag_for: Callable[[str], str]) -> str:
+    """Link definitions for Unreleased and every release that has none, after the others."""
+    released = doc.released
+    block = []
+    if doc.unreleased is not None and doc.link(UNRELEASED) is None:
+        latest = released[0].version if released else None
+        block.append(f"[{UNRELEASED}]: {forge.head(tag_for(latest) if latest else None)}")
+    for index, release in enumerate(released):
+        if doc.link(release.label) is not None:
+            continue
+        assert release.version is not None
+        tag = tag_for(release.version)
+        older = released[index + 1].version if index + 1 < len(released) else None
+        url = forge.compare(tag_for(older), tag) if older else forge.first(tag)
+        block.append(f"[{release.label}]: {url}")
+    if not block:
+        return str(doc)
+    edit = _Lines(doc)
+    if doc.links:
+        edit.insert(doc.links[-1].line + 1, block, spaced=False)
+    else:
+        edit.insert(len(doc.lines), block)
+    return edit.text()
