@@ -148,6 +148,7 @@ def release_unreleased(
     forge: Forge | None,
     tag_for: Callable[[str], str],
     allow_empty: bool = False,
+    previous_tag: str | None = None,
 ) -> str:
     """Unreleased becomes ``## [version] - date`` under a fresh empty Unreleased; links follow."""
     unreleased = doc.unreleased
@@ -168,7 +169,7 @@ def release_unreleased(
     heading = doc.content(unreleased.line)
     edit.replace(unreleased.line, unreleased.line + 1, [heading, "", f"## [{version}] - {date}"])
     if forge is not None:
-        _release_links(doc, edit, version, forge, tag_for)
+        _release_links(doc, edit, version, forge, tag_for, previous_tag)
     return edit.text()
 
 
@@ -178,11 +179,17 @@ def _previous(doc: Changelog) -> str | None:
 
 
 def _release_links(
-    doc: Changelog, edit: _Lines, version: str, forge: Forge, tag_for: Callable[[str], str]
+    doc: Changelog,
+    edit: _Lines,
+    version: str,
+    forge: Forge,
+    tag_for: Callable[[str], str],
+    previous_tag: str | None,
 ) -> None:
     previous = _previous(doc)
+    old_tag = tag_for(previous) if previous else previous_tag
     new_tag = tag_for(version)
-    version_url = forge.compare(tag_for(previous), new_tag) if previous else forge.first(new_tag)
+    version_url = forge.compare(old_tag, new_tag) if old_tag else forge.first(new_tag)
     unreleased_url = forge.head(new_tag)
     link = doc.link(UNRELEASED)
     if link is not None:

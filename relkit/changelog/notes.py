@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from relkit.changelog.model import Changelog, Entry, Release
+from relkit.changelog.model import BREAKING, Changelog, Entry, Release
 from relkit.errors import ChangelogError, VersionError
 from relkit.version import parse
 
@@ -60,7 +60,7 @@ def _text(entry: Entry) -> str:
 
 def notes_for(doc: Changelog, version: str, scheme: str) -> ReleaseNotes:
     release = find_release(doc, version, scheme)
-    breaking = [_text(e) for e in release.entries if e.breaking]
+    breaking = [_text(e).removeprefix(BREAKING).lstrip() for e in release.entries if e.breaking]
     sections = []
     upgrading = ""
     for section in release.sections:

@@ -53,6 +53,15 @@ def forge_for(config: Config) -> Forge | None:
     return forge_from_remote(remote, config.changelog_forge) if remote else None
 
 
+def new_changelog(config: Config) -> Changelog:
+    """A fresh Keep a Changelog file, with the Unreleased link when the forge is known."""
+    doc = parse(NEW_CHANGELOG, config.changelog)
+    forge = forge_for(config)
+    if forge is None:
+        return doc
+    return parse(add_missing_links(doc, forge, _tag_for(config)), config.changelog)
+
+
 def _edit(config: Config, old: str | None, new: str) -> FileEdit:
     return FileEdit(path_of(config), config.changelog, old, new)
 
@@ -65,7 +74,7 @@ def plan_add(config: Config, kind: str, message: str) -> FileEdit:
         raise UsageError("the message is empty", "say what changed")
     doc, old = read(config)
     if doc is None:
-        doc = parse(NEW_CHANGELOG, config.changelog)
+        doc = new_changelog(config)
     new = add_entries(doc, {kind.capitalize(): [message.strip("\n")]})
     return _edit(config, old, new)
 
@@ -87,7 +96,7 @@ def plan_generate(
     from relkit.bump_plan import last_tag
 
     doc, old = read(config)
-    base = doc if doc is not None else parse(NEW_CHANGELOG, config.changelog)
+    base = doc if doc is not None else new_changelog(config)
     if not git.is_repo(config.root):
         raise ChangelogError(f"{config.root} is not a git repository", "run it inside one")
     tally = Tally()
@@ -142,6 +151,20 @@ def _order(config: Config) -> Any:
     return key
 
 
+def release_date(text: str | None) -> str:
+    """*text* checked as YYYY-MM-DD, or today's date in UTC."""
+    import datetime as dt
+
+    if text is None:
+        return dt.datetime.now(dt.UTC).date().isoformat()
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise UsageError(f"--date {text!r} is not a date", "write it as YYYY-MM-DD") from None
+
+
 def release_edits(
     config: Config, date: str, allow_empty: bool
 ) -> Any:
@@ -151,6 +174,8 @@ def release_edits(
         doc, text = read(config)
         if doc is None:
             return ()
+        old_tag = config.tag_for(old)
+        has_old_tag = git.is_repo(config.root) and git.tag_exists(config.root, old_tag)
         released = release_unreleased(
             doc,
             str(new),
@@ -158,6 +183,7 @@ def release_edits(
             forge=forge_for(config),
             tag_for=_tag_for(config),
             allow_empty=allow_empty,
+            previous_tag=old_tag if has_old_tag else None,
         )
         return (_edit(config, text, released),)
 
