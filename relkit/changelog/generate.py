@@ -32,9 +32,7 @@ _TYPES = {
     "deprecate": "Deprecated",
     "deprecation": "Deprecated",
 }
-_HEADER = re.compile(r"([A-Za-z][\w-]*)(?:\(([^()\r\n]*)\))?(!)?:[ \t]+\S")
-# Words in a body that may change where a commit of an unlisted type goes.
-_FOOTER_HINT = re.compile(r"BREAKING|[Ss]ecurity|[Dd]eprecat")
+_HEADER = re.compile(r"([A-Za-z][\w-]*)(?:\(([^()\r\n]*)\))?(!)?:[ \t]+(\S.*)$")
 _DEPRECATED_FOOTERS = ("deprecated", "deprecation", "deprecates")
 SHA_LENGTH = 12
 
@@ -80,15 +78,18 @@ def entry_for(sha: str, message: str) -> tuple[str, str] | str:
     head = _HEADER.match(first)
     if head is None:
         return NOT_CONVENTIONAL
-    kind = head.group(1).lower()
-    scope = head.group(2)
-    if (
-        kind not in _TYPES
-        and head.group(3) is None
-        and (scope or "").lower() != "security"
-        and _FOOTER_HINT.search(message) is None
-    ):
-        return UNLISTED
+    if "BREAKING" not in message and "ecurity" not in message and "eprecat" not in message:
+        # The fast path: no footer can change the section (most commits).
+        kind = head.group(1).lower()
+        scope = head.group(2) or None
+        bang = head.group(3) is not None
+        if scope is not None and scope.lower() == "security":
+            section: str | None = "Security"
+        else:
+            section = _TYPES.get(kind) or ("Changed" if bang else None)
+        if section is None:
+            return UNLISTED
+        return section, _entry_text(sha, scope, head.group(4).strip(), bang, None)
     commit = parse_message(message, sha)
     if commit is None:  # pragma: no cover - the header matched above
         return NOT_CONVENTIONAL
@@ -104,14 +105,21 @@ def entry_for(sha: str, message: str) -> tuple[str, str] | str:
         section = "Changed"
     else:
         return UNLISTED
-    text = f"**{commit.scope}:** {commit.description}" if commit.scope else commit.description
-    if commit.breaking:
+    return section, _entry_text(
+        sha, commit.scope, commit.description, commit.breaking, commit.breaking_note
+    )
+
+
+def _entry_text(
+    sha: str, scope: str | None, description: str, breaking: bool, note: str | None
+) -> str:
+    text = f"**{scope}:** {description}" if scope else description
+    if breaking:
         text = f"{BREAKING} {text}"
     text += f" <!-- relkit:{sha[:SHA_LENGTH]} -->"
-    note = commit.breaking_note
-    if note and note.strip() != commit.description:
+    if note and note.strip() != description:
         text += "\n" + note.strip()
-    return section, text
+    return text
 
 
 def normalise(text: str) -> str:
@@ -141,9 +149,7 @@ class Seen:
         return normalise(text) in self.texts
 
 
-def propose(
-    commits: Iterable[tuple[str, str]], seen: Seen, tally: Tally
-) -> Proposals:
+def propose(commits: Iterable[tuple[str, str]], seen: Seen, tally: Tally) -> Proposals:
     """Entries for ``(sha, message)`` pairs given newest first; duplicates left out."""
     found = Proposals()
     for sha, message in commits:
@@ -219,9 +225,7 @@ def build_all(
 
     wanted = {info.label for info in tags.values()}
     existing = {r.label: r for r in doc.released}
-    written = [
-        r for label, r in existing.items() if label in wanted and not is_generated(r)
-    ]
+    written = [r for label, r in existing.items() if label in wanted and not is_generated(r)]
     if written and not force:
         lines = ", ".join(f"{r.label} (line {r.line + 1})" for r in written)
         raise ChangelogError(
@@ -258,9 +262,8 @@ def build_all(
         heading = f"## [{info.label}] - {info.date}"
         blocks.append((info.label, release_block(heading, proposals)))
     text = insert_blocks(doc, blocks, order)
-    from relkit.changelog.model import parse
-
-    new = parse(text, doc.name)
     if len(unreleased):
-        text = add_entries(new, unreleased.sections)
+        from relkit.changelog.model import parse
+
+        text = add_entries(parse(text, doc.name), unreleased.sections)
     return text, tally
