@@ -91,3 +91,22 @@ def compare_range(url: str) -> tuple[str, str] | None:
         if match:
             return unquote(match.group("old")), unquote(match.group("new"))
     return None
+
+
+_LINK_BASE = re.compile(
+    r"^(?P<base>https?://.+?)(?P<form>/-/compare/|/-/commits/|/-/tags/|/branches/compare/"
+    r"|/compare/|/commits/|/releases/tag/|/src/)"
+)
+
+
+def forge_from_link(url: str, kind: str | None = None) -> Forge | None:
+    """The forge behind an existing compare or tag link (when there is no origin remote)."""
+    match = _LINK_BASE.match(url)
+    if match is None:
+        return None
+    form = match.group("form")
+    if kind is None and form.startswith("/-/"):
+        kind = "gitlab"
+    elif kind is None and form == "/branches/compare/":
+        kind = "bitbucket"
+    return forge_from_base(match.group("base"), kind)

@@ -34,7 +34,7 @@ def lint(
     add = findings.append
     _structure(doc, add, strict)
     _versions(doc, scheme, add)
-    _links(doc, tag_for, add)
+    _links(doc, scheme, tag_for, add)
     if strict:
         unreleased = doc.unreleased
         if unreleased is not None and not unreleased.entries:
@@ -160,7 +160,9 @@ def _valid_date(text: str) -> bool:
     return True
 
 
-def _links(doc: Changelog, tag_for: Callable[[str], str], add: Callable[[Finding], None]) -> None:
+def _links(
+    doc: Changelog, scheme: str, tag_for: Callable[[str], str], add: Callable[[Finding], None]
+) -> None:
     link_lines = {link.line for link in doc.links}
     body = "".join(line for index, line in enumerate(doc.lines) if index not in link_lines).lower()
     labels = {r.label.lower() for r in doc.releases}
@@ -184,7 +186,7 @@ def _links(doc: Changelog, tag_for: Callable[[str], str], add: Callable[[Finding
             add(Finding(link.line + 1, f"link [{link.label}] is not used"))
             continue
         if label in labels:
-            expected = _expected_range(doc, label, tag_for)
+            expected = _expected_range(doc, scheme, label, tag_for)
             found = compare_range(link.url)
             if found is not None and expected is not None and not _agrees(found, expected):
                 add(
@@ -197,16 +199,25 @@ def _links(doc: Changelog, tag_for: Callable[[str], str], add: Callable[[Finding
 
 
 def _expected_range(
-    doc: Changelog, label: str, tag_for: Callable[[str], str]
+    doc: Changelog, scheme: str, label: str, tag_for: Callable[[str], str]
 ) -> tuple[str | None, str] | None:
-    releases = list(doc.releases)
-    for index, release in enumerate(releases):
-        if release.label.lower() != label:
+    """The compare range of *label*: from the highest lower version (by scheme) to it."""
+    versions: list[tuple[Version, str]] = []
+    for release in doc.released:
+        assert release.version is not None
+        try:
+            versions.append((parse(release.version, scheme), release.version))
+        except VersionError:
             continue
-        older = next((r for r in releases[index + 1 :] if r.version is not None), None)
-        new = "HEAD" if release.version is None else tag_for(release.version)
-        return (tag_for(older.version) if older and older.version else None, new)
-    return None
+    if label == UNRELEASED.lower():
+        older = max(versions, key=lambda item: item[0], default=None)
+        return (tag_for(older[1]) if older else None, "HEAD")
+    mine = next((item for item in versions if item[1].lower() == label), None)
+    if mine is None:
+        return None
+    lower = [item for item in versions if item[0] < mine[0]]
+    older = max(lower, key=lambda item: item[0], default=None)
+    return (tag_for(older[1]) if older else None, tag_for(mine[1]))
 
 
 def _agrees(found: tuple[str, str], expected: tuple[str | None, str]) -> bool:

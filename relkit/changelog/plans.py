@@ -10,7 +10,7 @@ from typing import Any
 from relkit import git
 from relkit.changelog.edit import NEW_CHANGELOG, add_entries, add_missing_links, release_unreleased
 from relkit.changelog.generate import Proposals, Seen, TagInfo, Tally, build_all, propose
-from relkit.changelog.links import Forge, forge_from_base, forge_from_remote
+from relkit.changelog.links import Forge, forge_from_base, forge_from_link, forge_from_remote
 from relkit.changelog.model import Changelog, parse
 from relkit.config import Config
 from relkit.errors import ChangelogError, UsageError, VersionError
@@ -103,6 +103,8 @@ def plan_generate(
     if all_history:
         if since is not None:
             raise UsageError("--all and --since do not go together", "choose one")
+        if doc is None:  # links are added once the releases are in
+            base = parse(NEW_CHANGELOG, config.changelog)
         tags = release_tag_infos(config)
         records = git.log_records(
             config.root, ("%H", "%D", "%B"), options=("--topo-order",)
@@ -174,13 +176,17 @@ def release_edits(
         doc, text = read(config)
         if doc is None:
             return ()
+        forge = forge_for(config)
+        link = doc.link("Unreleased")
+        if forge is None and link is not None:
+            forge = forge_from_link(link.url, config.changelog_forge)
         old_tag = config.tag_for(old)
         has_old_tag = git.is_repo(config.root) and git.tag_exists(config.root, old_tag)
         released = release_unreleased(
             doc,
             str(new),
             date,
-            forge=forge_for(config),
+            forge=forge,
             tag_for=_tag_for(config),
             allow_empty=allow_empty,
             previous_tag=old_tag if has_old_tag else None,
