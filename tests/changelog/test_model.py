@@ -61,7 +61,11 @@ def test_structure_of_a_rich_changelog() -> None:
     assert "## [9.9.9]" in added.entries[1].text
     assert added.free_text == (18,)  # 0-based: line 19
     assert (yanked.version, yanked.date, yanked.yanked) == ("1.2.0", "2026-01-31", True)
-    assert (old.version, old.date, old.canonical) == ("1.1.0", "2025-12-01", "## [1.1.0] - 2025-12-01")
+    assert (old.version, old.date, old.canonical) == (
+        "1.1.0",
+        "2025-12-01",
+        "## [1.1.0] - 2025-12-01",
+    )
     assert [link.label for link in doc.links] == ["link", "Unreleased", "1.2.0"]
 
 
@@ -150,18 +154,41 @@ def test_errors_name_the_line(text: str, line: int) -> None:
 
 _pieces = st.sampled_from(
     [
-        "# Changelog", "## [Unreleased]", "## [1.0.0] - 2026-01-01", "## 2.0.0 (2026-02-02)",
-        "## v3.0.0", "## nonsense", "### Added", "### Fixed", "- entry", "* entry", "  more",
-        "  - nested", "```", "~~~", "  ```", "[1.0.0]: https://x/y", "", " ", "\t", "text",
-        "é ü 漢字", "## [Unreleased]  ", "#", "##", "###",
+        "# Changelog",
+        "## [Unreleased]",
+        "## [1.0.0] - 2026-01-01",
+        "## 2.0.0 (2026-02-02)",
+        "## v3.0.0",
+        "## nonsense",
+        "### Added",
+        "### Fixed",
+        "- entry",
+        "* entry",
+        "  more",
+        "  - nested",
+        "```",
+        "~~~",
+        "  ```",
+        "[1.0.0]: https://x/y",
+        "",
+        " ",
+        "\t",
+        "text",
+        "é ü 漢字",
+        "## [Unreleased]  ",
+        "#",
+        "##",
+        "###",
     ]
 )
 _line = st.one_of(_pieces, st.text(max_size=20).filter(lambda s: "\n" not in s))
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
-@given(lines=st.lists(st.tuples(_line, st.sampled_from(["\n", "\r\n", "\r\n", "  \n"])), max_size=25),
-       last=st.booleans())
+@given(
+    lines=st.lists(st.tuples(_line, st.sampled_from(["\n", "\r\n", "\r\n", "  \n"])), max_size=25),
+    last=st.booleans(),
+)
 def test_random_texts_round_trip_or_name_the_line(lines: list[tuple[str, str]], last: bool) -> None:
     text = "".join(content + end for content, end in lines)
     if last and lines:
@@ -176,18 +203,30 @@ def test_random_texts_round_trip_or_name_the_line(lines: list[tuple[str, str]], 
 
 
 _version = st.tuples(st.integers(0, 20), st.integers(0, 20), st.integers(0, 20))
-_entry = st.text(
-    alphabet=st.characters(whitelist_categories=("L", "N"), whitelist_characters=" .,"),
-    min_size=1, max_size=30,
-).map(str.strip).filter(bool)
+_entry = (
+    st.text(
+        alphabet=st.characters(whitelist_categories=("L", "N"), whitelist_characters=" .,"),
+        min_size=1,
+        max_size=30,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
 
 
 @settings(max_examples=100)
 @given(
     releases=st.lists(
-        st.tuples(_version, st.dictionaries(st.sampled_from(["Added", "Fixed", "Removed"]),
-                                            st.lists(_entry, min_size=1, max_size=4), min_size=1)),
-        max_size=5, unique_by=lambda r: r[0],
+        st.tuples(
+            _version,
+            st.dictionaries(
+                st.sampled_from(["Added", "Fixed", "Removed"]),
+                st.lists(_entry, min_size=1, max_size=4),
+                min_size=1,
+            ),
+        ),
+        max_size=5,
+        unique_by=lambda r: r[0],
     )
 )
 def test_keepachangelog_agrees_on_well_formed_files(releases: list) -> None:

@@ -50,8 +50,12 @@ def test_generate_maps_dedups_and_counts(make_repo: GitRepo) -> None:
     code, out = run("changelog", "generate", "--json")
     assert code == 0
     assert json.loads(out) == {
-        "listed": 6, "unlisted": 1, "not_conventional": 1, "already_present": 0,
-        "changed": True, "dry_run": False,
+        "listed": 6,
+        "unlisted": 1,
+        "not_conventional": 1,
+        "already_present": 0,
+        "changed": True,
+        "dry_run": False,
     }
     expected = HEAD + (
         f"\n### Added\n\n- **api:** add users <!-- relkit:{feat[:12]} -->\n"
@@ -147,7 +151,8 @@ def test_check_reports_each_finding_with_its_line(make_repo: GitRepo) -> None:
     )
     make_repo({"CHANGELOG.md": "# Changelog\n\n## Foo\n"})
     assert run("changelog", "check") == (
-        1, "CHANGELOG.md:3: cannot read the release heading '## Foo'\n"
+        1,
+        "CHANGELOG.md:3: cannot read the release heading '## Foo'\n",
     )
 
 
@@ -191,7 +196,10 @@ def test_notes_markdown_json_and_user_template(make_repo: GitRepo) -> None:
 
 
 def test_bump_releases_the_changelog_all_or_nothing(make_repo: GitRepo) -> None:
-    text = HEAD + "\n### Fixed\n\n- a fix\n\n[Unreleased]: https://gitlab.com/a/b/-/compare/v1.0.0...HEAD\n"
+    text = (
+        HEAD
+        + "\n### Fixed\n\n- a fix\n\n[Unreleased]: https://gitlab.com/a/b/-/compare/v1.0.0...HEAD\n"
+    )
     repo = make_repo({"VERSION": "1.0.0\n", "CHANGELOG.md": text})
     git(repo, "tag", "v1.0.0")
     code, out = run("bump", "patch", "--date", "2026-03-04")
