@@ -48,7 +48,7 @@ def test_tag_message_is_the_notes_and_push_is_atomic(release_repo: tuple[Path, P
 
 
 def test_refuses_when_head_is_not_the_release_commit(release_repo: tuple[Path, Path]) -> None:
-    repo, remote = release_repo
+    repo, _ = release_repo
     git(repo, "commit", "-q", "--allow-empty", "-m", "fix: later")
     assert run("tag")[0] == 1
     assert run("tag", "--force-ref") == (0, "v1.0.0\n")

@@ -20,7 +20,7 @@ Intro text with a [link].
 ### Added
 
 - first entry
-  continued here  
+  continued here@@
 - second entry
   - nested bullet
   - another nested
@@ -46,7 +46,7 @@ Free text in Unreleased.
 [link]: https://example.com
 [Unreleased]: https://github.com/acme/api/compare/v1.2.0...HEAD
 [1.2.0]: https://github.com/acme/api/compare/v1.1.0...v1.2.0
-"""
+""".replace("@@", "  ")  # trailing whitespace that must survive
 
 
 def test_structure_of_a_rich_changelog() -> None:
