@@ -208,7 +208,9 @@ def apply_bump(config: Config, plan: BumpPlan, sign: bool = False) -> str | None
             restore_edits(plan.edits)
             raise
     if plan.tag is not None:
-        git.create_tag(config.root, plan.tag, f"{plan.tag}\n", sign=sign)
+        from relkit.tags import release_message
+
+        git.create_tag(config.root, plan.tag, release_message(config, str(plan.version)), sign=sign)
     return sha
 
 

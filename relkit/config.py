@@ -75,6 +75,7 @@ class Config:
     tag_format: str = "v{version}"
     changelog: str = "CHANGELOG.md"
     changelog_link_base: str | None = None
+    changelog_forge: str | None = None
     sign_tags: bool = False
     release_branches: tuple[str, ...] = ("main",)
     commit_message: str = "chore(release): {version}"

@@ -173,6 +173,11 @@ TOP: dict[str, Field] = {
     "tag_format": ("tag name, with a {version} placeholder", _str),
     "changelog": ("changelog file", _str),
     "changelog_link_base": ("repository URL for compare links (default: from origin)", _opt_str),
+    "changelog_forge": (
+        "URL forms of compare links: 'github', 'gitlab', 'gitea' or 'bitbucket'"
+        " (default: guessed from the host)",
+        _choice("github", "gitlab", "gitea", "bitbucket"),
+    ),
     "sign_tags": ("sign release tags (gpg or ssh per git's gpg.format)", _bool),
     "release_branches": ("branches a release may be made from", _str_list),
     "commit_message": ("release commit message, with a {version} placeholder", _str),
@@ -192,6 +197,7 @@ ENV_OVERRIDES: dict[str, Callable[[str], Any]] = {
     "tag_format": str,
     "changelog": str,
     "changelog_link_base": str,
+    "changelog_forge": str,
     "sign_tags": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
     "release_branches": lambda v: [b.strip() for b in v.split(",") if b.strip()],
     "commit_message": str,

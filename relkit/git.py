@@ -48,6 +48,22 @@ def run(args: Sequence[str], cwd: Path, *, check: bool = True, input: str | None
     return proc.stdout
 
 
+def run_status(args: Sequence[str], cwd: Path) -> tuple[int, str, str]:
+    """Run ``git ARGS`` and return ``(exit code, stdout, stderr)`` without raising."""
+    try:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed", "install git and put it on PATH") from None
+    return proc.returncode, proc.stdout, proc.stderr
+
+
 def toplevel(cwd: Path) -> Path:
     try:
         return Path(run(["rev-parse", "--show-toplevel"], cwd).strip())
@@ -91,10 +107,29 @@ def tag_exists(cwd: Path, name: str) -> bool:
 
 def log(cwd: Path, rev_range: str | None = None, paths: Sequence[str] = ()) -> Iterator[Commit]:
     """Stream commits of *rev_range* (default: all of HEAD), newest first, in one git process."""
+    for sha, author, date, message in log_records(
+        cwd, ("%H", "%an", "%cI", "%B"), rev_range, paths=paths
+    ):
+        yield Commit(sha, message.strip("\n"), author, date)
+
+
+def log_records(
+    cwd: Path,
+    fields: Sequence[str],
+    rev_range: str | None = None,
+    *,
+    options: Sequence[str] = (),
+    paths: Sequence[str] = (),
+) -> Iterator[list[str]]:
+    """Stream one list of *fields* (``git log`` format placeholders) per commit.
+
+    One ``git log`` process; records are read in 64 KiB chunks, so memory stays
+    flat however long the history is.
+    """
     if head_sha(cwd) is None:
         return
-    fmt = f"%H{_FIELD}%an{_FIELD}%cI{_FIELD}%B{_RECORD}"
-    args = ["git", "log", f"--format={fmt}", rev_range or "HEAD"]
+    fmt = _FIELD.join(fields) + _RECORD
+    args = ["git", "log", f"--format={fmt}", *options, rev_range or "HEAD"]
     if paths:
         args += ["--", *paths]
     proc = subprocess.Popen(
@@ -107,14 +142,14 @@ def log(cwd: Path, rev_range: str | None = None, paths: Sequence[str] = ()) -> I
         errors="replace",
     )
     assert proc.stdout is not None
+    count = len(fields) - 1
     pending = ""
     try:
         while chunk := proc.stdout.read(1 << 16):
             pending += chunk
             *records, pending = pending.split(_RECORD)
             for record in records:
-                sha, author, date, message = record.lstrip("\n").split(_FIELD, 3)
-                yield Commit(sha, message.strip("\n"), author, date)
+                yield record.lstrip("\n").split(_FIELD, count)
     finally:
         proc.stdout.close()
         if proc.poll() is None:

@@ -38,6 +38,13 @@ not exist and that the new version is above every release tag. Every
 edit is computed and checked in memory, then written; if any write or
 the commit fails, every file is restored. The commit holds only the
 files relkit changed.
+
+\b
+The changelog is released in the same step: Unreleased becomes
+'## [X.Y.Z] - DATE' (--date, default today in UTC) under a fresh empty
+Unreleased, and the compare links are rewritten for the forge of the
+origin remote (or changelog_link_base). An empty Unreleased is refused
+unless --allow-empty-changelog.
 """
 
 
@@ -63,6 +70,14 @@ def bump(
         bool, typer.Option("--dry-run", help="Print the diff, commit and tag; change nothing.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    date: Annotated[
+        str | None,
+        typer.Option("--date", metavar="YYYY-MM-DD", help="Release date (default: today, UTC)."),
+    ] = None,
+    allow_empty_changelog: Annotated[
+        bool,
+        typer.Option("--allow-empty-changelog", help="Release even when Unreleased is empty."),
+    ] = False,
 ) -> None:
     with handle_errors():
         from relkit.bump_plan import apply_bump, plan_bump
@@ -75,6 +90,8 @@ def bump(
             raise UsageError(
                 f"unknown part {part!r}", "use major, minor, patch, pre, release, auto or --to"
             )
+        from relkit.changelog.plans import release_date, release_edits
+
         config = load_config()
         plan = plan_bump(
             config,
@@ -84,6 +101,7 @@ def bump(
             allow_dirty=allow_dirty,
             commit=commit,
             tag=tag,
+            extra_edits=release_edits(config, release_date(date), allow_empty_changelog),
         )
         result = plan.as_dict()
         if dry_run:
