@@ -249,7 +249,7 @@ def test_unknown_key_far_from_any_known_one_lists_the_known_keys(tmp_path: Path)
     message = _error(tmp_path, "relkit.toml", "zzz = 1\n")
     assert "unknown key 'zzz'" in message
     assert "did you mean" not in message
-    assert "known keys here: changelog, changelog_link_base, checks," in message
+    assert "known keys here: changelog, changelog_forge, changelog_link_base, checks," in message
 
 
 # --- wrong types --------------------------------------------------------------------------
