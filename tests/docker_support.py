@@ -118,13 +118,29 @@ def remove_labelled(client: docker.DockerClient, label: DockerLabel) -> None:
             client.images.remove(image.id, force=True)
 
 
+def new_docker_label() -> DockerLabel:
+    return DockerLabel(LABEL_KEY, f"{SESSION_ID}-{uuid.uuid4().hex[:8]}")
+
+
+@contextlib.contextmanager
+def labelled_resources(client: docker.DockerClient) -> Iterator[DockerLabel]:
+    """A fresh label; everything carrying it is removed on exit.
+
+    For fixtures wider than one test (a module's stack, say); tests use
+    the ``docker_label`` fixture.
+    """
+    label = new_docker_label()
+    try:
+        yield label
+    finally:
+        remove_labelled(client, label)
+
+
 @pytest.fixture
-def docker_label(
-    request: pytest.FixtureRequest, docker_client: docker.DockerClient
-) -> Iterator[DockerLabel]:
-    label = DockerLabel(LABEL_KEY, f"{SESSION_ID}-{uuid.uuid4().hex[:8]}")
-    yield label
-    remove_labelled(docker_client, label)
+def docker_label(docker_client: docker.DockerClient) -> Iterator[DockerLabel]:
+    """This test's label; resources carrying it are removed after the test."""
+    with labelled_resources(docker_client) as label:
+        yield label
 
 
 # -- registry -----------------------------------------------------------------
