@@ -113,9 +113,23 @@ def remove_labelled(client: docker.DockerClient, label: DockerLabel) -> None:
         network.remove()
     for volume in client.volumes.list(filters=filters):
         volume.remove(force=True)
-    for image in client.images.list(filters=filters):
-        with contextlib.suppress(docker.errors.NotFound):  # gone with an earlier one
-            client.images.remove(image.id, force=True)
+    # An image built FROM another labelled image must go first: retry those
+    # the engine refuses (409, "has dependent child images") until none are left.
+    pending = [image.id for image in client.images.list(filters=filters)]
+    while pending:
+        refused = []
+        for image_id in pending:
+            try:
+                client.images.remove(image_id, force=True)
+            except docker.errors.NotFound:
+                pass  # removed together with its child
+            except docker.errors.APIError as exc:
+                if exc.status_code != 409:
+                    raise
+                refused.append(image_id)
+        if len(refused) == len(pending):
+            raise RuntimeError(f"cannot remove images labelled {label.selector}: {refused}")
+        pending = refused
 
 
 def new_docker_label() -> DockerLabel:

@@ -17,12 +17,14 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import docker
 import docker.errors
 import pytest
+from docker.models.containers import Container
 
 from tests.docker_support import DebianImageFactory, DockerLabel, labelled_resources
 
@@ -106,7 +108,7 @@ class Stack:
             "psql", "-v", "ON_ERROR_STOP=1", "-qtA", "-U", "acme", "-d", "acme", "-c", sql,
         )  # fmt: skip
 
-    def health_status(self, service: str) -> str:
+    def container(self, service: str) -> Container:
         filters = {
             "label": [
                 f"com.docker.compose.project={self.project}",
@@ -114,7 +116,11 @@ class Stack:
             ]
         }
         (container,) = self.client.containers.list(filters=filters)
-        return str(container.attrs["State"].get("Health", {}).get("Status", "none"))
+        return container
+
+    def health_status(self, service: str) -> str:
+        state = self.container(service).attrs["State"]
+        return str(state.get("Health", {}).get("Status", "none"))
 
     def wait_healthy(self, service: str, timeout: float) -> str:
         deadline = time.monotonic() + timeout
@@ -144,93 +150,141 @@ def build(client: docker.DockerClient, path: Path, tag: str, label: DockerLabel,
     return tag
 
 
+@dataclass(frozen=True)
+class StackImages:
+    api: str
+    backup: str
+    db: str
+    label: DockerLabel
+
+
 @pytest.fixture(scope="module")
-def stack(
-    docker_client: docker.DockerClient,
-    debian_base_image: DebianImageFactory,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Stack]:
+def stack_images(
+    docker_client: docker.DockerClient, debian_base_image: DebianImageFactory
+) -> Iterator[StackImages]:
     base = debian_base_image(BASE_PACKAGES)
     with labelled_resources(docker_client) as label:
         tag = label.value
-        db_image = build(docker_client, POSTGRES_STANDIN, f"relkit-test/stack-db:{tag}", label,
-                         BASE_IMAGE=base)  # fmt: skip
-        backup_image = build(docker_client, STACK / "backup", f"relkit-test/stack-backup:{tag}",
-                             label, BASE_IMAGE=db_image)  # fmt: skip
-        api_image = build(docker_client, STACK / "api", f"relkit-test/stack-api:{tag}", label,
-                          BASE_IMAGE=base, VERSION=VERSION, GIT_SHA=GIT_SHA)  # fmt: skip
-        override = tmp_path_factory.mktemp("stack") / "docker-compose.labels.yml"
-        override.write_text(label_override(label))
-        port = free_port()
-        env = {
-            **os.environ,
-            "API_IMAGE": api_image,
-            "BACKUP_IMAGE": backup_image,
-            "DB_IMAGE": db_image,
-            "POSTGRES_PASSWORD": f"pw-{tag}",
-            "STAGING_API_PORT": str(port),
-        }
-        stack = Stack(
-            project=f"relkit-test-{tag}",
-            files=[
-                STACK / "docker-compose.yml",
-                STACK / "docker-compose.staging.yml",
-                override,
-            ],
-            env=env,
-            api_url=f"http://127.0.0.1:{port}",
-            client=docker_client,
-        )
-        try:
-            stack.compose("up", "-d")
-            yield stack
-        finally:
-            stack.compose("down", "-v", "--remove-orphans", "--timeout", "5")
+        db = build(docker_client, POSTGRES_STANDIN, f"relkit-test/stack-db:{tag}", label,
+                   BASE_IMAGE=base)  # fmt: skip
+        backup = build(docker_client, STACK / "backup", f"relkit-test/stack-backup:{tag}", label,
+                       BASE_IMAGE=db)  # fmt: skip
+        api = build(docker_client, STACK / "api", f"relkit-test/stack-api:{tag}", label,
+                    BASE_IMAGE=base, VERSION=VERSION, GIT_SHA=GIT_SHA)  # fmt: skip
+        yield StackImages(api=api, backup=backup, db=db, label=label)
 
 
-def test_migrate_applies_each_migration_once(stack: Stack) -> None:
-    first = stack.compose("run", "--rm", "migrate")
+@contextmanager
+def running_stack(
+    client: docker.DockerClient, images: StackImages, environment: str, workdir: Path
+) -> Iterator[Stack]:
+    """Bring the stack up with docker-compose.yml + docker-compose.<environment>.yml."""
+    label = images.label
+    override = workdir / "docker-compose.labels.yml"
+    override.write_text(label_override(label))
+    port = free_port()
+    port_variable = {"staging": "STAGING_API_PORT", "prod": "PRODUCTION_API_PORT"}[environment]
+    env = {
+        **os.environ,
+        "API_IMAGE": images.api,
+        "BACKUP_IMAGE": images.backup,
+        "DB_IMAGE": images.db,
+        "POSTGRES_PASSWORD": f"pw-{label.value}",
+        port_variable: str(port),
+    }
+    stack = Stack(
+        project=f"relkit-test-{environment}-{label.value}",
+        files=[STACK / "docker-compose.yml", STACK / f"docker-compose.{environment}.yml", override],
+        env=env,
+        api_url=f"http://127.0.0.1:{port}",
+        client=client,
+    )
+    try:
+        stack.compose("up", "-d")
+        yield stack
+    finally:
+        stack.compose("down", "-v", "--remove-orphans", "--timeout", "5")
+
+
+@pytest.fixture(scope="module")
+def staging(
+    docker_client: docker.DockerClient,
+    stack_images: StackImages,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("staging")
+    with running_stack(docker_client, stack_images, "staging", workdir) as stack:
+        yield stack
+
+
+def test_migrate_applies_each_migration_once(staging: Stack) -> None:
+    first = staging.compose("run", "--rm", "migrate")
     assert "applied 0001_create_items.sql" in first
     assert "applied 0002_items_name_unique.sql" in first
-    assert stack.compose("run", "--rm", "migrate").strip().endswith("migrate: up to date")
-    versions = stack.psql("SELECT version FROM schema_migrations ORDER BY version")
+    assert staging.compose("run", "--rm", "migrate").strip().endswith("migrate: up to date")
+    versions = staging.psql("SELECT version FROM schema_migrations ORDER BY version")
     assert versions.split() == ["1", "2"]
 
 
-def test_api_is_healthy_and_reports_its_build(stack: Stack) -> None:
-    assert stack.wait_healthy("db", timeout=60) == "healthy"
-    assert stack.wait_healthy("api", timeout=60) == "healthy"
-    status, body = wait_for_status(f"{stack.api_url}/health", 200, timeout=30)
+def test_api_is_healthy_and_reports_its_build(staging: Stack) -> None:
+    assert staging.wait_healthy("db", timeout=60) == "healthy"
+    assert staging.wait_healthy("api", timeout=60) == "healthy"
+    status, body = wait_for_status(f"{staging.api_url}/health", 200, timeout=30)
     assert (status, json.loads(body)) == (200, {"status": "ok", "database": "ok"})
-    status, body = http_get(f"{stack.api_url}/version")
+    status, body = http_get(f"{staging.api_url}/version")
     assert (status, json.loads(body)) == (200, {"version": VERSION, "git_sha": GIT_SHA})
 
 
-def test_health_is_503_while_the_database_is_down(stack: Stack) -> None:
-    assert wait_for_status(f"{stack.api_url}/health", 200, timeout=60)[0] == 200
-    stack.compose("stop", "--timeout", "10", "db")
+def test_health_is_503_while_the_database_is_down(staging: Stack) -> None:
+    assert wait_for_status(f"{staging.api_url}/health", 200, timeout=60)[0] == 200
+    staging.compose("stop", "--timeout", "10", "db")
     try:
-        status, body = wait_for_status(f"{stack.api_url}/health", 503, timeout=30)
+        status, body = wait_for_status(f"{staging.api_url}/health", 503, timeout=30)
         assert status == 503
         assert json.loads(body)["status"] == "unavailable"
     finally:
-        stack.compose("start", "db")
-    assert wait_for_status(f"{stack.api_url}/health", 200, timeout=60)[0] == 200
+        staging.compose("start", "db")
+    assert wait_for_status(f"{staging.api_url}/health", 200, timeout=60)[0] == 200
 
 
-def test_backup_keeps_the_newest_and_restore_brings_data_back(stack: Stack) -> None:
-    stack.compose("run", "--rm", "migrate")
-    stack.psql("INSERT INTO items (name) VALUES ('before-backup')")
+def test_backup_keeps_the_newest_and_restore_brings_data_back(staging: Stack) -> None:
+    staging.compose("run", "--rm", "migrate")
+    staging.psql("INSERT INTO items (name) VALUES ('before-backup')")
 
-    first = stack.compose("run", "--rm", "-e", "BACKUP_KEEP=1", "backup").strip()
+    first = staging.compose("run", "--rm", "-e", "BACKUP_KEEP=1", "backup").strip()
     time.sleep(1.1)  # dump names carry the time to the second
-    second = stack.compose("run", "--rm", "-e", "BACKUP_KEEP=1", "backup").strip()
+    second = staging.compose("run", "--rm", "-e", "BACKUP_KEEP=1", "backup").strip()
     assert first != second
     assert second.startswith("/backups/acme-") and second.endswith(".dump")
-    listing = stack.compose("run", "--rm", "backup", "ls", "/backups").split()
+    listing = staging.compose("run", "--rm", "backup", "ls", "/backups").split()
     assert listing == [Path(second).name]
 
-    stack.psql("DELETE FROM items")
-    assert stack.psql("SELECT count(*) FROM items").strip() == "0"
-    stack.compose("run", "--rm", "backup", "restore.sh", "latest")
-    assert stack.psql("SELECT name FROM items").split() == ["before-backup"]
+    staging.psql("DELETE FROM items")
+    assert staging.psql("SELECT count(*) FROM items").strip() == "0"
+    staging.compose("run", "--rm", "backup", "restore.sh", "latest")
+    assert staging.psql("SELECT name FROM items").split() == ["before-backup"]
+
+
+def test_production_runs_beside_staging_with_its_limits(
+    docker_client: docker.DockerClient,
+    stack_images: StackImages,
+    staging: Stack,
+    tmp_path: Path,
+) -> None:
+    with running_stack(docker_client, stack_images, "prod", tmp_path) as production:
+        production.compose("run", "--rm", "migrate")
+        assert production.wait_healthy("db", timeout=60) == "healthy"
+        assert production.wait_healthy("api", timeout=60) == "healthy"
+        assert wait_for_status(f"{production.api_url}/health", 200, timeout=30)[0] == 200
+        assert wait_for_status(f"{staging.api_url}/health", 200, timeout=30)[0] == 200
+
+        db = production.container("db").attrs["HostConfig"]
+        api = production.container("api").attrs["HostConfig"]
+        assert (db["ReadonlyRootfs"], api["ReadonlyRootfs"]) == (True, True)
+        assert (api["Memory"], api["NanoCpus"]) == (256 * 2**20, 500_000_000)
+        assert db["Memory"] == 2**30
+        assert api["RestartPolicy"]["Name"] == "unless-stopped"
+        assert api["LogConfig"] == {
+            "Type": "json-file",
+            "Config": {"max-size": "10m", "max-file": "5"},
+        }
