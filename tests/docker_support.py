@@ -297,6 +297,8 @@ def debian_mirror_from_sources(text: str, suite: str) -> str | None:
                 key, _, value = line.partition(":")
                 fields[key.strip().lower()] = value.strip()
         types = fields.get("types", "").split()
+        if fields.get("enabled", "yes").lower() == "no":
+            continue
         if "deb" in types and suite in fields.get("suites", "").split() and fields.get("uris"):
             return fields["uris"].split()[0].rstrip("/")
     return None
