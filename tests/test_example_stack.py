@@ -261,6 +261,10 @@ def test_backup_keeps_the_newest_and_restore_brings_data_back(staging: Stack) ->
 
     staging.psql("DELETE FROM items")
     assert staging.psql("SELECT count(*) FROM items").strip() == "0"
+    staging.compose("run", "--rm", "backup", "restore.sh", Path(second).name)
+    assert staging.psql("SELECT name FROM items").split() == ["before-backup"]
+
+    staging.psql("UPDATE items SET name = 'changed'")
     staging.compose("run", "--rm", "backup", "restore.sh", "latest")
     assert staging.psql("SELECT name FROM items").split() == ["before-backup"]
 

@@ -29,8 +29,12 @@ pg_dump --format=custom --file="$file.partial"
 mv "$file.partial" "$file"
 echo "$file"
 
-# Timestamps sort lexically, so the oldest come last in reverse order.
-ls -1 "$dir/$db"-*.dump | sort -r | tail -n +"$((keep + 1))" | while read -r old; do
-    rm -f -- "$old"
-    echo "backup: removed $old (keeping $keep)" >&2
+# Timestamps sort lexically, and globs expand sorted: oldest first.
+set -- "$dir/$db"-*.dump
+excess=$(($# - keep))
+while [ "$excess" -gt 0 ]; do
+    rm -f -- "$1"
+    echo "backup: removed $1 (keeping $keep)" >&2
+    shift
+    excess=$((excess - 1))
 done

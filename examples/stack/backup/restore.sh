@@ -17,8 +17,12 @@ db="${PGDATABASE:?restore: PGDATABASE is not set}"
 target="${1:?usage: restore.sh FILE|latest}"
 
 if [ "$target" = latest ]; then
-    target="$(ls -1 "$dir/$db"-*.dump 2>/dev/null | sort | tail -n 1)"
-    [ -n "$target" ] || { echo "restore: no backups of $db in $dir" >&2; exit 1; }
+    latest=""
+    for dump in "$dir/$db"-*.dump; do  # globs expand sorted: newest last
+        [ -f "$dump" ] && latest="$dump"
+    done
+    [ -n "$latest" ] || { echo "restore: no backups of $db in $dir" >&2; exit 1; }
+    target="$latest"
 fi
 case "$target" in
     /*) ;;
