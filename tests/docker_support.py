@@ -332,6 +332,19 @@ def debian_mirror(suite: str) -> str:
     return mirror
 
 
+# Not needed in a test image; dropping them makes the import quicker.
+TRIMMED_PATHS = (
+    "var/cache/apt/archives",
+    "var/lib/apt/lists",
+    "usr/share/doc",
+    "usr/share/man",
+    "usr/share/info",
+    "usr/share/locale",
+)
+# Bump when build_debian_image changes what it makes, to invalidate cached images.
+DEBIAN_RECIPE = "1"
+
+
 def build_debian_image(
     client: docker.DockerClient, tag: str, suite: str, packages: Sequence[str]
 ) -> None:
@@ -348,10 +361,8 @@ def build_debian_image(
         if result.returncode != 0:
             tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
             pytest.fail(f"debootstrap failed:\n{tail}", pytrace=False)
-        for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
-            for entry in (root / junk).glob("*.deb" if "archives" in junk else "*"):
-                if entry.is_file():
-                    entry.unlink()
+        for junk in TRIMMED_PATHS:
+            shutil.rmtree(root / junk, ignore_errors=True)
         archive = Path(tmp) / "root.tar"
         subprocess.run(
             ["tar", "--numeric-owner", "-C", str(root), "-cf", str(archive), "."],
@@ -380,7 +391,9 @@ def debian_base_image(docker_client: docker.DockerClient) -> DebianImageFactory:
 
     def make(include: Sequence[str] = ()) -> str:
         packages = sorted(set(include))
-        tag = f"relkit-test/debian:{suite}-{content_tag(suite, 'minbase', *packages)}"
+        tag = (
+            f"relkit-test/debian:{suite}-{content_tag(DEBIAN_RECIPE, suite, 'minbase', *packages)}"
+        )
         with BuildLock(tag.replace("/", "_").replace(":", "_")):
             if not image_exists(docker_client, tag):
                 build_debian_image(docker_client, tag, suite, packages)
