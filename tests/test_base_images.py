@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.docker_support import content_tag, debian_mirror_from_sources
+from tests.base_images import content_tag, debian_mirror_from_sources
 
 DEB822 = """\
 Types: deb
