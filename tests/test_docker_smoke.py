@@ -1,13 +1,16 @@
-"""A first real Docker test: a FROM-scratch image with a HEALTHCHECK turns healthy."""
+"""First real Docker tests: a FROM-scratch image turns healthy; the registry takes a push."""
 
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 import time
+import urllib.request
 
 import docker
 import pytest
+from docker.models.containers import Container
 
 from tests.docker_support import DockerLabel
 
@@ -35,12 +38,12 @@ def context_with(dockerfile: str) -> io.BytesIO:
     return buffer
 
 
-def wait_for_health(container: docker.models.containers.Container, timeout: float) -> str:
+def wait_for_health(container: Container, timeout: float) -> str:
     deadline = time.monotonic() + timeout
     status = "unknown"
     while time.monotonic() < deadline:
         container.reload()
-        status = container.attrs["State"]["Health"]["Status"]
+        status = str(container.attrs["State"]["Health"]["Status"])
         if status != "starting":
             return status
         time.sleep(0.5)
@@ -68,3 +71,26 @@ def test_scratch_image_with_healthcheck_becomes_healthy(
         ["wget", "-q", "-O", "-", "http://127.0.0.1:8080/health"]
     )
     assert (exit_code, output) == (0, b"ok\n")
+
+
+def test_image_pushed_to_the_registry_is_listed_there(
+    docker_client: docker.DockerClient,
+    docker_label: DockerLabel,
+    busybox_image: str,
+    registry: str,
+) -> None:
+    repository = f"{registry}/relkit-test/smoke"
+    tag = docker_label.value
+    docker_client.images.build(
+        fileobj=context_with(f'FROM {busybox_image}\nCMD ["true"]\n'),
+        custom_context=True,
+        labels=docker_label.labels,
+        tag=f"{repository}:{tag}",
+        rm=True,
+    )
+    for line in docker_client.images.push(repository, tag=tag, stream=True, decode=True):
+        assert "error" not in line, line
+
+    url = f"http://{registry}/v2/relkit-test/smoke/tags/list"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        assert tag in json.load(response)["tags"]

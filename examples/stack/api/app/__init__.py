@@ -1,0 +1,1 @@
+"""The example stack's API service, migrations and health probe."""

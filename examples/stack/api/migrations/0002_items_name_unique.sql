@@ -1,0 +1,1 @@
+ALTER TABLE items ADD CONSTRAINT items_name_unique UNIQUE (name);
