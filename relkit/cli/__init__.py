@@ -49,10 +49,11 @@ def _root(
 
 
 def _register() -> None:
-    from relkit.cli import bump_cmd, version_cmd
+    from relkit.cli import build_cmd, bump_cmd, version_cmd
 
     app.command("version")(version_cmd.version)
     app.command("bump")(bump_cmd.bump)
+    app.command("build")(build_cmd.build)
 
 
 _register()
