@@ -114,27 +114,31 @@ def build_date(env: Mapping[str, str], now: datetime | None = None) -> str:
 
 
 def source_url(remote: str | None) -> str | None:
-    """The https form of a git remote URL, without credentials (``None`` if not a URL)."""
+    """The web address of a git remote URL, credentials dropped (``None`` for local paths).
+
+    ``git@host:acme/api.git`` and ``ssh://git@host:22/acme/api.git`` become
+    ``https://host/acme/api``; an http(s) remote keeps its scheme.
+    """
     if not remote:
         return None
     remote = remote.strip()
-    match = _SCP_LIKE.match(remote)
-    if match and "://" not in remote:
-        host, path = match.group("host"), match.group("path")
-    elif "://" in remote:
-        scheme, _, rest = remote.partition("://")
-        if scheme not in ("https", "http", "ssh", "git", "git+ssh"):
+    scheme, sep, rest = remote.partition("://")
+    if not sep:
+        match = _SCP_LIKE.match(remote)
+        if not match:
             return None
+        scheme, host, path = "ssh", match.group("host"), match.group("path")
+    elif scheme in ("https", "http", "ssh", "git", "git+ssh"):
         authority, _, path = rest.partition("/")
         host = authority.rpartition("@")[2]
-        if scheme != "https" and scheme != "http":
+        if scheme not in ("https", "http"):
             host = host.split(":")[0]  # an ssh port says nothing about the web address
-        elif scheme == "http":
-            return None if not path else f"http://{host}/{_strip_git(path)}"
     else:
         return None
     path = _strip_git(path.lstrip("/"))
-    return f"https://{host}/{path}" if host and path else None
+    if not host or not path:
+        return None
+    return f"{'http' if scheme == 'http' else 'https'}://{host}/{path}"
 
 
 def _strip_git(path: str) -> str:

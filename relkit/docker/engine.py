@@ -29,6 +29,8 @@ from relkit.errors import DockerError, DockerUnavailable, RegistryUnavailable
 EventSink = Callable[[Event], None]
 
 _STEP = re.compile(r"^Step \d+/\d+ : ")
+# The classic builder's bookkeeping between steps, not output of the step.
+_CHATTER = re.compile(r"^\s*(---> |Removing intermediate container )")
 # Messages with which the engine reports that it could not reach a registry.
 _UNREACHABLE = re.compile(
     r"connection refused|no such host|i/o timeout|network is unreachable|no route to host"
@@ -137,7 +139,7 @@ class Engine:
                     image_id = str(aux["ID"])
                 for line in str(chunk.get("stream", "")).splitlines():
                     line = line.rstrip()
-                    if not line:
+                    if not line or _CHATTER.match(line):
                         continue
                     if _STEP.match(line):
                         step = line
