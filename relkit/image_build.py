@@ -42,8 +42,6 @@ def run_build(
         digest = None
         if push:
             for tag in image.tags:
-                digest = engine.push(
-                    image.name, tag, credentials=credentials, on_event=on_event
-                )
+                digest = engine.push(image.name, tag, credentials=credentials, on_event=on_event)
         built[image.name] = BuiltImage(image.name, image.tags, ids[image.name], digest)
     return BuildRecord(plan.version, plan.git_sha, plan.created, built, origin="build")

@@ -171,7 +171,7 @@ def test_find_build_of_a_version_never_pushed(
     make_repo: GitRepo, busybox_image: str, registry: str, image_name: str
 ) -> None:
     repo = make_project(make_repo, image_name, busybox_image)
-    with pytest.raises(DockerError, match="has no relkit-test/build-.*:9.9.9") as info:
+    with pytest.raises(DockerError, match=r"has no relkit-test/build-.*:9\.9\.9") as info:
         find_build(load_config(repo), "9.9.9")
     assert info.value.exit_code == 1
     assert "relkit build --push" in str(info.value)

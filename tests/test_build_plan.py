@@ -62,9 +62,11 @@ def test_docker_tag(text: str, tag: str) -> None:
 
 _IDENT = st.from_regex(r"[0-9A-Za-z-]{1,8}", fullmatch=True)
 _SEMVER = st.builds(
-    lambda core, pre, build: "{}.{}.{}".format(*core)
-    + (f"-{'.'.join(pre)}" if pre else "")
-    + (f"+{'.'.join(build)}" if build else ""),
+    lambda core, pre, build: (
+        "{}.{}.{}".format(*core)
+        + (f"-{'.'.join(pre)}" if pre else "")
+        + (f"+{'.'.join(build)}" if build else "")
+    ),
     st.tuples(*[st.integers(0, 999)] * 3),
     st.lists(st.from_regex(r"[A-Za-z-][0-9A-Za-z-]{0,6}", fullmatch=True), max_size=3),
     st.lists(_IDENT, max_size=3),
@@ -101,7 +103,10 @@ def test_build_date_rejects_a_bad_epoch() -> None:
         ("git@github.com:acme/api.git", "https://github.com/acme/api"),
         ("https://github.com/acme/api.git", "https://github.com/acme/api"),
         ("https://x-access-token:s3cret@github.com/acme/api.git", "https://github.com/acme/api"),
-        ("ssh://git@gitlab.example.com:2222/group/sub/api.git", "https://gitlab.example.com/group/sub/api"),
+        (
+            "ssh://git@gitlab.example.com:2222/group/sub/api.git",
+            "https://gitlab.example.com/group/sub/api",
+        ),
         ("git://example.org/api", "https://example.org/api"),
         ("http://git.internal/acme/api.git", "http://git.internal/acme/api"),
         ("/srv/git/api.git", None),
