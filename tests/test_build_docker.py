@@ -148,13 +148,20 @@ def test_prerelease_gets_no_moving_tags(
     busybox_image: str,
     registry: str,
     image_name: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     repo = make_project(make_repo, image_name, busybox_image, version="2.0.0-rc.1+exp.7")
     sha = git(repo, "rev-parse", "HEAD")
+    outputs = repo.parent / "github-output"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
     code, out, err = relkit("build", "--push", "--label", docker_label.selector)
     assert code == 0, err
     digest = out.strip().rsplit("@", 1)[1]
     assert out == f"{image_name}@{digest}\n"
+    assert outputs.read_text() == (
+        f"version=2.0.0-rc.1+exp.7\ndigest={digest}\nimages={image_name}@{digest}\n"
+    )
     image = docker_client.images.get(f"{image_name}:2.0.0-rc.1_exp.7")
     assert sorted(image.tags) == sorted(
         [f"{image_name}:2.0.0-rc.1_exp.7", f"{image_name}:sha-{sha[:7]}"]
