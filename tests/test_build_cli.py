@@ -182,3 +182,26 @@ def test_the_cli_does_not_import_docker_or_rich_progress_at_start() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert (result.returncode, result.stdout) == (0, "[]\n"), result.stderr
+
+
+def test_rich_progress_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    from relkit.cli import output
+    from relkit.cli.build_progress import RichProgress
+
+    screen = io.StringIO()
+    monkeypatch.setattr(output, "_console", Console(file=screen, force_terminal=True, width=120))
+    with RichProgress() as progress:
+        progress(BuildStep("acme/api", "Step 1/2 : FROM scratch"))
+        progress(BuildOutput("acme/api", "[bold]not markup[/bold]"))
+        progress(LayerProgress("r/acme/api:1", "abcdef0123456789", "Pushing", 512, 1024))
+        progress(LayerProgress("r/acme/api:1", "abcdef0123456789", "Pushed"))
+        progress(Pushed("r/acme/api:1", "sha256:ff"))
+    text = screen.getvalue()
+    assert "acme/api: Step 1/2 : FROM scratch" in text
+    assert "[bold]not markup[/bold]" in text  # engine output is printed verbatim
+    assert "api abcdef012345 Pushed" in text
+    assert "pushed r/acme/api:1 sha256:ff" in text

@@ -97,8 +97,10 @@ class RichProgress:
 
     def _layer(self, event: LayerProgress) -> None:
         self._finish_step()
-        key = (event.ref, event.layer)
-        description = f"{event.ref} {event.layer[:12]} {event.status}"
+        # One bar per layer of an image: later tags of it only confirm the same layers.
+        image = event.ref.rsplit(":", 1)[0]
+        key = (image, event.layer)
+        description = f"{image.rsplit('/', 1)[-1]} {event.layer[:12]} {event.status}"
         task = self._layers.get(key)
         if task is None:
             task = self._progress.add_task(description, total=event.total)
