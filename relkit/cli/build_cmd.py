@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from relkit.cli.errors import handle_errors
-from relkit.cli.output import data, emit_json, github_outputs, say
+from relkit.cli.output import data, emit_json, github_outputs, say, warn
 
 BUILD_HELP = """Build each configured image; with --push, push every tag and record the digest.
 
@@ -66,6 +66,14 @@ def build(
 
         config = load_config()
         plan = plan_build(config, images=image or (), extra_labels=_labels(label or []))
+        from relkit import git
+
+        dirty = git.dirty_paths(config.root)
+        if dirty:
+            warn(
+                f"building with uncommitted changes ({', '.join(dirty[:3])}"
+                f"{' …' if len(dirty) > 3 else ''}); the images say {plan.git_sha[:7]} all the same"
+            )
         if dry_run:
             if as_json:
                 emit_json({**plan.as_dict(), "push": push, "dry_run": True})
