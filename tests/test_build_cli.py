@@ -205,3 +205,11 @@ def test_rich_progress_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "[bold]not markup[/bold]" in text  # engine output is printed verbatim
     assert "api abcdef012345 Pushed" in text
     assert "pushed r/acme/api:1 sha256:ff" in text
+
+
+def test_uncommitted_changes_are_warned_about(project: Path) -> None:
+    (project / "VERSION").write_text("1.4.3\n")
+    code, out, err = relkit("build", "--dry-run")
+    assert code == 0
+    assert "registry.example.com/acme/api:1.4.3\n" in out
+    assert err.startswith("warning: building with uncommitted changes (VERSION)")
