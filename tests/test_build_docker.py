@@ -73,8 +73,18 @@ def registry_manifest(registry: str, repository: str, reference: str) -> tuple[s
 
 
 @pytest.fixture
-def image_name(registry: str, docker_label: DockerLabel) -> str:
-    return f"{registry}/relkit-test/build-{docker_label.value}"
+def image_name(registry: str, docker_label: DockerLabel) -> Iterator[str]:
+    """A repository of its own in the registry, whose manifests are deleted afterwards."""
+    repository = f"relkit-test/build-{docker_label.value}"
+    yield f"{registry}/{repository}"
+    try:
+        with urllib.request.urlopen(f"http://{registry}/v2/{repository}/tags/list") as response:
+            tags = json.loads(response.read()).get("tags") or []
+        for digest in {registry_manifest(registry, repository, tag)[0] for tag in tags}:
+            url = f"http://{registry}/v2/{repository}/manifests/{digest}"
+            urllib.request.urlopen(urllib.request.Request(url, method="DELETE")).close()
+    except urllib.error.HTTPError:
+        pass  # nothing pushed, or a registry without deletes: the storage is temporary
 
 
 def test_build_push_tags_labels_and_digests(
