@@ -49,12 +49,13 @@ def _root(
 
 
 def _register() -> None:
-    from relkit.cli import bump_cmd, changelog_cmd, deploy_cmd, tag_cmd, version_cmd
+    from relkit.cli import build_cmd, bump_cmd, changelog_cmd, deploy_cmd, tag_cmd, version_cmd
 
     app.command("version")(version_cmd.version)
     app.command("bump")(bump_cmd.bump)
     app.add_typer(changelog_cmd.app, name="changelog")
     app.add_typer(tag_cmd.app, name="tag")
+    app.command("build")(build_cmd.build)
     app.command("deploy")(deploy_cmd.deploy)
     app.command("rollback")(deploy_cmd.rollback)
     app.command("status")(deploy_cmd.status)

@@ -13,7 +13,7 @@ from relkit.deploy.health import wait_healthy
 from relkit.deploy.records import ReleaseRecord
 from relkit.docker import lock as engine_lock
 from relkit.docker.containers import ContainerState, project_containers
-from relkit.docker.engine import connect
+from relkit.docker.client import connect_client as connect
 from relkit.docker.state import EngineStore
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from relkit.docker.engine import engine_errors
+from relkit.docker.client import engine_errors
 from relkit.docker.state import LABEL, LOCK_PREFIX, STATE_IMAGE, ensure_state_image
 from relkit.errors import LockHeld, RelkitError
 

@@ -27,7 +27,7 @@ import tarfile
 import time
 from typing import Any
 
-from relkit.docker.engine import engine_errors
+from relkit.docker.client import engine_errors
 from relkit.errors import DockerError
 
 STATE_IMAGE = "relkit/state:1"
