@@ -179,7 +179,8 @@ def find_build(config: Config, version: object, *, lookup: Lookup | None = None)
         remote = lookup(name, tag)
         labels = remote.labels
         found_version = labels.get(f"{OCI}version")
-        if found_version != text:
+        # An image built outside relkit has no version label: the tag is all there is.
+        if found_version is not None and found_version != text:
             raise DockerError(
                 f"{name}:{tag} in the registry is labelled version {found_version!r}, not {text!r}",
                 "the tag was overwritten by another build: rebuild and push this version",

@@ -65,9 +65,7 @@ class Entry:
     @property
     def plain(self) -> str:
         """The text without relkit's markers (what release notes show)."""
-        return "\n".join(
-            line.rstrip() for line in _MARKER.sub("", self.text).split("\n")
-        ).strip()
+        return "\n".join(line.rstrip() for line in _MARKER.sub("", self.text).split("\n")).strip()
 
 
 @dataclass(frozen=True)
@@ -320,7 +318,9 @@ def parse(text: str, name: str = "CHANGELOG.md") -> Changelog:
             if level == 1:
                 if current is not None or title is not None:
                     raise ChangelogSyntaxError(
-                        name, number, f"a second level-1 heading {line!r}",
+                        name,
+                        number,
+                        f"a second level-1 heading {line!r}",
                         "keep one '# Changelog' title at the top",
                     )
                 title = index
@@ -329,7 +329,9 @@ def parse(text: str, name: str = "CHANGELOG.md") -> Changelog:
                 parsed = parse_heading(line)
                 if parsed is None:
                     raise ChangelogSyntaxError(
-                        name, number, f"cannot read the release heading {line!r}",
+                        name,
+                        number,
+                        f"cannot read the release heading {line!r}",
                         "write it as '## [1.2.0] - 2026-01-31' or '## [Unreleased]'",
                     )
                 if current is not None:
@@ -339,7 +341,9 @@ def parse(text: str, name: str = "CHANGELOG.md") -> Changelog:
             if level == 3:
                 if current is None:
                     raise ChangelogSyntaxError(
-                        name, number, f"section {line!r} is not inside a release",
+                        name,
+                        number,
+                        f"section {line!r} is not inside a release",
                         "put it under a '## [Unreleased]' or '## [X.Y.Z] - DATE' heading",
                     )
                 current.open_section(line[4:].strip().rstrip("#").strip(), index)
@@ -365,7 +369,9 @@ def parse(text: str, name: str = "CHANGELOG.md") -> Changelog:
             current.add_free(index)
     if fence is not None:
         raise ChangelogSyntaxError(
-            name, fence[1] + 1, "this code block is never closed",
+            name,
+            fence[1] + 1,
+            "this code block is never closed",
             f"close it with {fence[0]} on a line of its own",
         )
     close_entry()

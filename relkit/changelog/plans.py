@@ -106,9 +106,7 @@ def plan_generate(
         if doc is None:  # links are added once the releases are in
             base = parse(NEW_CHANGELOG, config.changelog)
         tags = release_tag_infos(config)
-        records = git.log_records(
-            config.root, ("%H", "%D", "%B"), options=("--topo-order",)
-        )
+        records = git.log_records(config.root, ("%H", "%D", "%B"), options=("--topo-order",))
         text, tally = build_all(base, records, tags, _order(config), force=force)
         forge = forge_for(config)
         if forge is not None:
@@ -167,9 +165,7 @@ def release_date(text: str | None) -> str:
         raise UsageError(f"--date {text!r} is not a date", "write it as YYYY-MM-DD") from None
 
 
-def release_edits(
-    config: Config, date: str, allow_empty: bool
-) -> Any:
+def release_edits(config: Config, date: str, allow_empty: bool) -> Any:
     """The ``extra_edits`` hook of :func:`relkit.bump_plan.plan_bump`: release Unreleased."""
 
     def edits(old: Version, new: Version) -> Sequence[FileEdit]:

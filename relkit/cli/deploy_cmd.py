@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -118,12 +117,11 @@ def deploy(
     unreachable.
     """
     with handle_errors():
-        from relkit import git
+        from relkit.build_record import find_build
         from relkit.bump_plan import current_version
         from relkit.config import load_config
         from relkit.deploy import records as rec
         from relkit.deploy.pipeline import Release, execute, pins_for
-        from relkit.deploy.resolve import digests_from_engine
         from relkit.docker.lock import who
 
         config = load_config()
@@ -131,8 +129,9 @@ def deploy(
         wanted = version or str(current_version(config).version)
         target = _target(config, env)
         try:
-            images = digests_from_engine(target.client, config, wanted)
-            sha = git.head_sha(config.root) if git.is_repo(config.root) else None
+            build = find_build(config, wanted)
+            images = {name: image.ref for name, image in build.images.items()}
+            sha = build.git_sha or None
             release = Release(wanted, images, sha)
             if dry_run:
                 records = target.records()
@@ -369,10 +368,11 @@ def status(environment: EnvArg, as_json: JsonOpt = False) -> None:
         notes = []
         for r in unfinished:
             if lock is None or lock.stale_reason() is not None:
+                good = current.version if current else r.version
                 notes.append(
                     f"a {r.kind} of {r.version} by {r.who} started {r.started_at} was interrupted;"
-                    f" run 'relkit deploy {env.name} --version {current.version if current else r.version}'"
-                    " to converge, or 'relkit rollback'"
+                    f" run 'relkit deploy {env.name} --version {good}' to converge,"
+                    " or 'relkit rollback'"
                 )
             else:
                 notes.append(f"a {r.kind} of {r.version} by {r.who} is running now")
@@ -406,9 +406,8 @@ def status(environment: EnvArg, as_json: JsonOpt = False) -> None:
             emit_json(report)
         else:
             if current:
-                say(
-                    f"{env.name}: {current.version} (deployed {current.started_at} by {current.who})"
-                )
+                when, by = current.started_at, current.who
+                say(f"{env.name}: {current.version} (deployed {when} by {by})")
             else:
                 say(f"{env.name}: no successful release recorded")
             for s in states:
@@ -497,5 +496,3 @@ def unlock(
                 raise RelkitError("lock kept")
         engine_lock.force_release(target.client, target.namespace)
         say(f"unlocked {env.name} (was: {current.describe()})")
-
-

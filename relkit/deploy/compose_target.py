@@ -12,8 +12,8 @@ from relkit.deploy.composefile import service_names
 from relkit.deploy.health import wait_healthy
 from relkit.deploy.records import ReleaseRecord
 from relkit.docker import lock as engine_lock
-from relkit.docker.containers import ContainerState, project_containers
 from relkit.docker.client import connect_client as connect
+from relkit.docker.containers import ContainerState, project_containers
 from relkit.docker.state import EngineStore
 
 
