@@ -180,7 +180,12 @@ def find_build(config: Config, version: object, *, lookup: Lookup | None = None)
         labels = remote.labels
         found_version = labels.get(f"{OCI}version")
         # An image built outside relkit has no version label: the tag is all there is.
-        if found_version is not None and found_version != text:
+        # A promoted release carries the label of the pre-release it was tested as.
+        if (
+            found_version is not None
+            and found_version != text
+            and not _promoted(config, found_version, text)
+        ):
             raise DockerError(
                 f"{name}:{tag} in the registry is labelled version {found_version!r}, not {text!r}",
                 "the tag was overwritten by another build: rebuild and push this version",
@@ -191,3 +196,14 @@ def find_build(config: Config, version: object, *, lookup: Lookup | None = None)
         tags = image_tags(parse(text, config.scheme), sha) if sha else (tag,)
         images[name] = BuiltImage(name, tags, remote.image_id, remote.digest)
     return BuildRecord(text, git_sha, created, images, origin="registry")
+
+
+def _promoted(config: Config, labelled: str, wanted: str) -> bool:
+    """Whether *labelled* is a pre-release of *wanted* (``relkit release`` promotes digests)."""
+    from relkit.errors import VersionError
+
+    try:
+        pre, final = parse(labelled, config.scheme), parse(wanted, config.scheme)
+    except VersionError:
+        return False
+    return pre.is_prerelease and not final.is_prerelease and pre.release == final.release

@@ -164,6 +164,22 @@ class Engine:
             repo_digests=tuple(attrs.get("RepoDigests") or ()),
         )
 
+    def pull(self, reference: str, credentials: Credentials | None = None) -> str:
+        """Pull ``name@sha256:…`` (or ``name:tag``) unless present; return the image id."""
+        secrets = credentials.secrets if credentials else ()
+        with _translated(f"pulling {reference} failed", self.host, secrets):
+            try:
+                return str(self._api.inspect_image(reference)["Id"])
+            except docker.errors.ImageNotFound:
+                pass
+            name, sep, digest = reference.partition("@")
+            auth = credentials.auth_config() if credentials else None
+            if sep:
+                self._api.pull(name, tag=digest, auth_config=auth)
+            else:
+                self._api.pull(reference, auth_config=auth)
+            return str(self._api.inspect_image(reference)["Id"])
+
     def push(
         self,
         name: str,

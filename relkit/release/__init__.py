@@ -1,0 +1,1 @@
+"""``relkit release``: the whole release as one resumable pipeline."""
