@@ -59,6 +59,7 @@ class BuildRecord:
     created: str
     images: Mapping[str, BuiltImage]
     origin: str = "build"  # "build", "cache" or "registry": where this copy came from
+    built_as: str | None = None  # the pre-release these images were built and tested as
 
     def image(self, name: str) -> BuiltImage:
         try:
@@ -79,6 +80,7 @@ class BuildRecord:
             "git_sha": self.git_sha,
             "created": self.created,
             "images": [image.as_dict() for image in self.images.values()],
+            **({"built_as": self.built_as} if self.built_as else {}),
         }
 
 
@@ -98,6 +100,7 @@ def record_from_dict(data: Mapping[str, Any], origin: str = "cache") -> BuildRec
         created=str(data.get("created", "")),
         images=images,
         origin=origin,
+        built_as=data.get("built_as"),
     )
 
 
@@ -170,11 +173,13 @@ def find_build(config: Config, version: object, *, lookup: Lookup | None = None)
             cached.created,
             {n: cached.images[n] for n in names},
             origin="cache",
+            built_as=cached.built_as,
         )
     lookup = lookup or _registry_lookup
     tag = docker_tag(text)
     images: dict[str, BuiltImage] = {}
     git_sha = created = ""
+    built_as: str | None = None
     for name in names:
         remote = lookup(name, tag)
         labels = remote.labels
@@ -190,12 +195,14 @@ def find_build(config: Config, version: object, *, lookup: Lookup | None = None)
                 f"{name}:{tag} in the registry is labelled version {found_version!r}, not {text!r}",
                 "the tag was overwritten by another build: rebuild and push this version",
             )
+        if found_version is not None and found_version != text:
+            built_as = found_version
         sha = labels.get(f"{OCI}revision", "")
         git_sha = git_sha or sha
         created = created or labels.get(f"{OCI}created", "")
         tags = image_tags(parse(text, config.scheme), sha) if sha else (tag,)
         images[name] = BuiltImage(name, tags, remote.image_id, remote.digest)
-    return BuildRecord(text, git_sha, created, images, origin="registry")
+    return BuildRecord(text, git_sha, created, images, origin="registry", built_as=built_as)
 
 
 def _promoted(config: Config, labelled: str, wanted: str) -> bool:

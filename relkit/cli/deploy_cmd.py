@@ -132,7 +132,7 @@ def deploy(
             build = find_build(config, wanted)
             images = {name: image.ref for name, image in build.images.items()}
             sha = build.git_sha or None
-            release = Release(wanted, images, sha)
+            release = Release(wanted, images, sha, (build.built_as,) if build.built_as else ())
             if dry_run:
                 records = target.records()
                 current = rec.current(records)

@@ -64,6 +64,9 @@ def release(
     date: Annotated[
         str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="Release date.")
     ] = None,
+    allow_empty_changelog: Annotated[
+        bool, typer.Option("--allow-empty-changelog", help="Release with an empty Unreleased.")
+    ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan; change nothing.")
     ] = False,
@@ -102,6 +105,7 @@ def release(
             sign=sign,
             notes_file=notes_file,
             date=date,
+            allow_empty_changelog=allow_empty_changelog,
         )
         check_options(options, resume)
         if dry_run:
@@ -132,6 +136,8 @@ def release(
         try:
             journal = runner.resume() if resume else runner.start()
         except Exception:
+            if not runner.journalled:
+                raise
             say(
                 "the release stopped; fix the cause and run 'relkit release --resume',"
                 " or fix forward with a patch release"

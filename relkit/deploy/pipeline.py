@@ -57,6 +57,9 @@ class Release:
     version: str
     images: Mapping[str, str]  # image name -> name@sha256:…
     git_sha: str | None = None
+    # Versions the images may report besides ``version``: a promoted release
+    # runs the very images that were built and tested as its pre-release.
+    reports: tuple[str, ...] = ()
 
 
 @dataclass
@@ -289,7 +292,12 @@ def _rollout(
         )
     if env.smoke:
         with run.step("smoke"):
-            run_smoke(env.smoke, release.version, on_retry=lambda m: run.reporter.info(m))
+            run_smoke(
+                env.smoke,
+                release.version,
+                on_retry=lambda m: run.reporter.info(m),
+                also=release.reports,
+            )
 
 
 def _record_restore(

@@ -6,7 +6,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from relkit.config import SmokeCheck
@@ -70,12 +70,20 @@ def run_smoke(
     version: str,
     on_retry: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    also: Sequence[str] = (),
 ) -> None:
-    """Run every check; each is retried with backoff before it fails the deploy."""
+    """Run every check; each is retried with backoff before it fails the deploy.
+
+    ``{version}`` is *version*, or one of *also* (the pre-release a promoted
+    release was built as: its images report that version).
+    """
     for check in checks:
         delay = 0.25
         for attempt in range(1, max(1, check.retries) + 1):
             problem = check_once(check, version)
+            for alias in also:
+                if problem is not None and check_once(check, alias) is None:
+                    problem = None
             if problem is None:
                 break
             if attempt == max(1, check.retries):

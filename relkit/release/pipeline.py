@@ -73,14 +73,15 @@ def plan_release(config: Config, options: ReleaseOptions) -> tuple[BumpPlan, lis
     """The bump this release makes and the environments it ships to; changes nothing."""
     from relkit.changelog.plans import release_date, release_edits
 
+    # Promoting a pre-release to its final version may have nothing new to say:
+    # the pre-release sections already list the changes.
+    allow_empty = options.allow_empty_changelog or options.part == "release"
     plan = plan_bump(
         config,
         part=options.part,
         pre=options.pre,
         to=options.to,
-        extra_edits=release_edits(
-            config, release_date(options.date), options.allow_empty_changelog
-        ),
+        extra_edits=release_edits(config, release_date(options.date), allow_empty),
     )
     return plan, environments_for(config, options, plan.version.is_prerelease)
 
@@ -126,6 +127,7 @@ class Release:
         self.options = options
         self.hooks = hooks
         self.reporter = reporter
+        self.journalled = False  # whether a journal exists that --resume can continue
 
     # -- starting and resuming -------------------------------------------------
     def start(self) -> Journal:
@@ -150,6 +152,7 @@ class Release:
         )
         journal.step("preflight").state = jr.DONE
         jr.save(self.config, journal)
+        self.journalled = True
         self.reporter.step_finished("preflight", 0.0)
         return self._run(journal, plan)
 
@@ -179,6 +182,7 @@ class Release:
                 f"HEAD moved since the release of {journal.version} started",
                 "check out the commit it started from, or --abandon",
             )
+        self.journalled = True
         self.reporter.info(f"resuming the release of {journal.version}")
         return self._run(journal, None)
 
@@ -314,7 +318,13 @@ class Release:
                     self.reporter.info(
                         f"retagged {image.name} {journal.previous} → {journal.version}"
                     )
-                record = BuildRecord(build.version, build.git_sha, build.created, built)
+                record = BuildRecord(
+                    build.version,
+                    build.git_sha,
+                    build.created,
+                    built,
+                    built_as=tested.built_as or journal.previous,
+                )
             else:
                 from relkit.image_build import run_build
 
@@ -349,7 +359,14 @@ class Release:
 
         save_record(
             self.config,
-            BuildRecord(record.version, record.git_sha, record.created, pushed, origin="build"),
+            BuildRecord(
+                record.version,
+                record.git_sha,
+                record.created,
+                pushed,
+                origin="build",
+                built_as=record.built_as,
+            ),
         )
         return {"digests": {n: i.digest for n, i in pushed.items()}}
 
@@ -364,6 +381,7 @@ class Release:
             journal.version,
             {name: image.ref for name, image in build.images.items()},
             build.git_sha or journal.release_commit,
+            reports=(build.built_as,) if build.built_as else (),
         )
         target = self.hooks.target_for(env_name)
         try:
