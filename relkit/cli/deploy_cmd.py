@@ -428,8 +428,22 @@ def history(
     environment: EnvArg,
     as_json: JsonOpt = False,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Show the newest N.")] = 20,
+    dora: Annotated[
+        bool,
+        typer.Option(
+            "--dora",
+            help="DORA metrics: deploy frequency, lead time, change-failure rate, time to restore.",
+        ),
+    ] = False,
+    since: Annotated[
+        str, typer.Option("--since", help="Window for --dora: e.g. 30d, 12h, 4w.")
+    ] = "30d",
 ) -> None:
-    """The recorded releases of ENV, newest first, and how each went."""
+    """The recorded releases of ENV, newest first, and how each went.
+
+    With --dora, the four DORA metrics over the window (docs/deployment.md
+    defines them): lead time needs the release commits in the local clone.
+    """
     with handle_errors():
         from relkit.config import load_config
 
@@ -437,9 +451,13 @@ def history(
         env = config.environment(environment)
         target = _target(config, env)
         try:
-            records = list(reversed(target.records()))[:limit]
+            all_records = target.records()
         finally:
             target.close()
+        if dora:
+            _dora(config, env.name, all_records, since, as_json)
+            return
+        records = list(reversed(all_records))[:limit]
         if as_json:
             emit_json([r.as_dict() for r in records])
             return
@@ -449,6 +467,50 @@ def history(
                 f"{r.started_at[:19]}  {r.kind:<8} {r.version:<14} {r.outcome:<16}"
                 f" {seconds:6.1f}s  {r.who}"
             )
+
+
+def _dora(config: Config, name: str, records: list[Any], since: str, as_json: bool) -> None:
+    from datetime import UTC, datetime
+
+    from relkit import git
+    from relkit.deploy.dora import compute, parse_window
+    from relkit.errors import GitError
+
+    def first_commit(previous: str | None, sha: str) -> float | None:
+        if previous is None or not git.is_repo(config.root):
+            return None
+        try:
+            out = git.run(["log", "--format=%ct", f"{previous}..{sha}"], config.root)
+        except GitError:
+            return None
+        times = [int(t) for t in out.split()]
+        return float(min(times)) if times else None
+
+    result = compute(name, records, parse_window(since), datetime.now(UTC), first_commit)
+    if as_json:
+        emit_json(result.as_dict())
+        return
+
+    def hours(seconds: float | None) -> str:
+        if seconds is None:
+            return "n/a"
+        if seconds < 120:
+            return f"{seconds:.0f} s"
+        if seconds < 7200:
+            return f"{seconds / 60:.0f} min"
+        if seconds < 172800:
+            return f"{seconds / 3600:.1f} h"
+        return f"{seconds / 86400:.1f} days"
+
+    rate = result.change_failure_rate
+    data(f"environment:           {name} ({result.since} → {result.until})")
+    data(f"deployment frequency:  {result.deploys_per_day:.2f}/day ({result.deployments} deploys)")
+    data(f"lead time for changes: {hours(result.lead_time_seconds)} (median)")
+    data(
+        "change-failure rate:   "
+        + ("n/a" if rate is None else f"{rate * 100:.0f}% ({result.failures} failed)")
+    )
+    data(f"time to restore:       {hours(result.time_to_restore_seconds)} (median)")
 
 
 def lock(
