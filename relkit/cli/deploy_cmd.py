@@ -289,7 +289,7 @@ def rollback(
                     f"no backup is recorded between {goal.version} and {current.version}",
                     "roll back without --restore-db, or restore by hand",
                 )
-            release = Release(goal.version, goal.images, goal.git_sha)
+            release = Release(goal.version, goal.images, goal.git_sha, tuple(goal.reports))
             if dry_run:
                 plan = {
                     "kind": "rollback",

@@ -172,6 +172,7 @@ def execute(
             approval=approval,
             rollback=rollback,
             host=socket.gethostname(),
+            reports=list(release.reports),
         )
         target.save(record)
         child_env = {
@@ -214,7 +215,9 @@ def execute(
                     " (relkit status " + env.name + ")",
                 ) from None
             reporter.warn(f"{kind} failed: {exc}; rolling back to {previous.version}")
-            good = Release(previous.version, previous.images, previous.git_sha)
+            good = Release(
+                previous.version, previous.images, previous.git_sha, tuple(previous.reports)
+            )
             try:
                 with run.step("rollback"):
                     _rollout(config, env, target, Run(reporter), good, child_env)
@@ -321,6 +324,7 @@ def _record_restore(
             previous=failed.id,
             previous_version=failed.version,
             host=socket.gethostname(),
+            reports=list(good.reports),
         )
     )
 

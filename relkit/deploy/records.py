@@ -48,6 +48,9 @@ class ReleaseRecord:
     rolled_back_to: str | None = None
     error: str | None = None
     host: str = ""
+    # Versions the images answer besides ``version`` (a promoted release runs the
+    # images of its pre-release): a rollback to this release smoke-tests with them.
+    reports: list[str] = field(default_factory=list)
 
     @property
     def started(self) -> datetime:

@@ -47,11 +47,13 @@ WRONG_VERSION = "wrong-version"  # healthy, but /version names another version
 SLOW = "slow"  # /health appears only after SLOW_SECONDS (start period covers it)
 SLOW_SECONDS = 3
 
+# The test's label comes first, so that no build shares cached layers with
+# another test's (whose cleanup would pull them from under this one).
 WEB_DOCKERFILE = """\
 FROM {base}
+LABEL {label_key}={label_value}
 COPY www/ /www/
 COPY start.sh /start.sh
-LABEL {label_key}={label_value}
 EXPOSE 8080
 HEALTHCHECK --interval=1s --timeout=1s --retries=2{start_period} \\
   CMD ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"]
@@ -145,6 +147,15 @@ class Stack:
     @property
     def git_sha(self) -> str:
         return git(self.root, "rev-parse", "HEAD")
+
+    def promote(self, built_as: str, version: str) -> str:
+        """Tag the pushed image of *built_as* as *version* (what ``relkit release`` does)."""
+        image = self.client.images.get(f"{self.image}:{built_as}")
+        image.tag(self.image, tag=version)
+        output = self.client.images.push(self.image, tag=version)
+        assert '"error"' not in output, output
+        self.built[version] = self.built[built_as]
+        return self.built[version]
 
     # -- running relkit -----------------------------------------------------
 

@@ -114,9 +114,9 @@ def test_good_deploy_is_recorded_and_status_reports_drift(make_stack: StackFacto
     assert stack.history() == history
 
 
-def _assert_rolled_back(stack: Stack, failed: str, good: str, reason: str) -> None:
+def _assert_rolled_back(stack: Stack, failed: str, good: str, serves: str, reason: str) -> None:
     """After a failed deploy of *failed*: *good* answers and the history says so."""
-    assert stack.served_version() == good
+    assert stack.served_version() == serves
     assert stack.web_image() == stack.built[good]
     newest, failed_record = stack.history()[:2]
     assert (failed_record["kind"], failed_record["version"], failed_record["outcome"]) == (
@@ -138,12 +138,71 @@ def _assert_rolled_back(stack: Stack, failed: str, good: str, reason: str) -> No
     assert stack.lock_container() is None
 
 
-def test_failed_health_and_failed_smoke_roll_back_with_exit_3(make_stack: StackFactory) -> None:
-    stack = make_stack()
-    stack.build("1.0.0")
+class Webhook:
+    """A Slack-compatible webhook receiver on 127.0.0.1 (http.server in a thread)."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.posts: list[tuple[str, str, dict[str, str]]] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                hook.posts.append((self.path, self.headers["Content-Type"], json.loads(body)))
+                time.sleep(hook.delay)
+                with contextlib.suppress(OSError):  # relkit may have given up waiting
+                    self.send_response(200)
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}{path}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook()
+    yield hook
+    hook.close()
+
+
+@pytest.fixture
+def slow_webhook() -> Iterator[Webhook]:
+    hook = Webhook(delay=8.0)  # longer than relkit's 5 s webhook timeout
+    yield hook
+    hook.close()
+
+
+SECRET = "/services/T0SECRET/B0SECRET/xoxb-3cr3t-t0k3n"
+
+
+def test_failed_health_and_failed_smoke_roll_back_with_exit_3_and_notify(
+    make_stack: StackFactory, webhook: Webhook
+) -> None:
+    # 1.0.0 is a promoted release, as `relkit release` makes them: the tested
+    # images of 1.0.0-rc.1 tagged 1.0.0; they answer /version with 1.0.0-rc.1.
+    stack = make_stack(notify=[webhook.url(SECRET)])
+    stack.build("1.0.0-rc.1")
+    stack.promote("1.0.0-rc.1", "1.0.0")
     stack.build("2.0.0", UNHEALTHY)
     stack.build("3.0.0", WRONG_VERSION)
-    assert stack.deploy("1.0.0").returncode == 0
+    good = stack.deploy("1.0.0")
+    assert good.returncode == 0, good.stderr
+    assert stack.served_version() == "1.0.0-rc.1"
+    assert stack.history()[0]["reports"] == ["1.0.0-rc.1"]
 
     health = stack.deploy("2.0.0")
 
@@ -153,7 +212,7 @@ def test_failed_health_and_failed_smoke_roll_back_with_exit_3(make_stack: StackF
     assert "is unhealthy: wget: server returned error: HTTP/1.1 404 Not Found" in health.stderr
     assert "error: deploy of 2.0.0 to staging failed: " in health.stderr
     assert "rolled back to 1.0.0, which is healthy" in health.stderr
-    _assert_rolled_back(stack, "2.0.0", "1.0.0", "is unhealthy")
+    _assert_rolled_back(stack, "2.0.0", "1.0.0", "1.0.0-rc.1", "is unhealthy")
 
     smoke = stack.deploy("3.0.0")
 
@@ -163,8 +222,23 @@ def test_failed_health_and_failed_smoke_roll_back_with_exit_3(make_stack: StackF
     assert "✗ smoke" in smoke.stderr
     assert "version is '3.0.0-wrong', expected '3.0.0'" in smoke.stderr
     assert "rolled back to 1.0.0, which is healthy" in smoke.stderr
-    _assert_rolled_back(stack, "3.0.0", "1.0.0", "smoke test failed")
+    _assert_rolled_back(stack, "3.0.0", "1.0.0", "1.0.0-rc.1", "smoke test failed")
     assert len(stack.history()) == 5
+    assert stack.history()[0]["reports"] == ["1.0.0-rc.1"]  # the rollback smoke-tested as built
+
+    # A Slack-compatible POST for each outcome; the webhook URL is never shown.
+    assert [(path, kind) for path, kind, _ in webhook.posts] == [(SECRET, "application/json")] * 3
+    texts = [payload["text"] for _, _, payload in webhook.posts]
+    assert [list(payload) for _, _, payload in webhook.posts] == [["text"]] * 3
+    assert texts[0].startswith("relkit: deploy of 1.0.0 to staging succeeded in ")
+    assert texts[1].startswith("relkit: deploy of 2.0.0 to staging rolled back in ")
+    assert "is unhealthy" in texts[1]
+    assert texts[2].startswith("relkit: deploy of 3.0.0 to staging rolled back in ")
+    assert "smoke test failed" in texts[2]
+    shown = [good.stdout, good.stderr, health.stdout, health.stderr, smoke.stdout, smoke.stderr]
+    shown += [json.dumps(stack.history()), json.dumps(stack.status())]
+    for text in shown:
+        assert "T0SECRET" not in text and "xoxb" not in text
 
 
 def test_first_deploy_failing_exits_4_and_no_rollback_exits_1_keeping_the_failed_release(
@@ -437,88 +511,6 @@ def test_engine_unreachable_exits_69_and_records_nothing(
     assert "start dockerd, or set DOCKER_HOST / the environment's docker_host" in result.stderr
     assert stack.history() == []
     assert stack.lock_container() is None
-
-
-class Webhook:
-    """A Slack-compatible webhook receiver on 127.0.0.1 (http.server in a thread)."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.delay = delay
-        self.posts: list[tuple[str, str, dict[str, str]]] = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                hook.posts.append((self.path, self.headers["Content-Type"], json.loads(body)))
-                time.sleep(hook.delay)
-                with contextlib.suppress(OSError):  # relkit may have given up waiting
-                    self.send_response(200)
-                    self.end_headers()
-                    self.wfile.write(b"ok")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}{path}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def webhook() -> Iterator[Webhook]:
-    hook = Webhook()
-    yield hook
-    hook.close()
-
-
-@pytest.fixture
-def slow_webhook() -> Iterator[Webhook]:
-    hook = Webhook(delay=8.0)  # longer than relkit's 5 s webhook timeout
-    yield hook
-    hook.close()
-
-
-SECRET = "/services/T0SECRET/B0SECRET/xoxb-3cr3t-t0k3n"
-
-
-def test_notifications_on_success_and_on_rollback_never_show_the_url(
-    make_stack: StackFactory, webhook: Webhook
-) -> None:
-    stack = make_stack(notify=[webhook.url(SECRET)])
-    stack.build("1.0.0")
-    stack.build("2.0.0", UNHEALTHY)
-
-    good = stack.deploy("1.0.0")
-    bad = stack.deploy("2.0.0")
-
-    assert (good.returncode, bad.returncode) == (0, 3)
-    assert len(webhook.posts) == 2
-    for path, content_type, _ in webhook.posts:
-        assert (path, content_type) == (SECRET, "application/json")
-    success, rolled_back = (payload for _, _, payload in webhook.posts)
-    assert list(success) == ["text"] and list(rolled_back) == ["text"]
-    assert success["text"].startswith("relkit: deploy of 1.0.0 to staging succeeded in ")
-    assert rolled_back["text"].startswith("relkit: deploy of 2.0.0 to staging rolled back in ")
-    assert "is unhealthy" in rolled_back["text"]
-    outputs = [
-        good.stdout,
-        good.stderr,
-        bad.stdout,
-        bad.stderr,
-        json.dumps(stack.history()),
-        json.dumps(stack.status()),
-    ]
-    for text in outputs:
-        assert "T0SECRET" not in text and "xoxb" not in text
 
 
 def test_a_webhook_that_times_out_warns_and_the_deploy_succeeds(

@@ -338,6 +338,8 @@ def test_records_round_trip_and_ignore_unknown_keys() -> None:
     data = {**D.as_dict(), "added_by_a_newer_relkit": 1}
     assert ReleaseRecord.from_dict(data) == D
     assert json.loads(json.dumps(D.as_dict())) == D.as_dict()
+    older = {k: v for k, v in D.as_dict().items() if k != "reports"}  # before `reports`
+    assert ReleaseRecord.from_dict(older).reports == []
 
 
 def test_new_id_sorts_by_time_and_is_file_safe() -> None:
