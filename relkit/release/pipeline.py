@@ -89,7 +89,8 @@ def plan_release(config: Config, options: ReleaseOptions) -> tuple[BumpPlan, lis
 def describe_plan(config: Config, plan: BumpPlan, environments: Sequence[str]) -> dict[str, Any]:
     from relkit.build_plan import image_tags
 
-    sha = git.head_sha(config.root, short=False) or ""
+    # The sha tag names the release commit, which the bump has yet to make.
+    tags = [*image_tags(plan.version, "0" * 40)[:-1], "sha-<release commit>"]
     promotion = _is_promotion(plan.previous, plan.version)
     return {
         "previous": str(plan.previous),
@@ -101,7 +102,7 @@ def describe_plan(config: Config, plan: BumpPlan, environments: Sequence[str]) -
         "images": [
             {
                 "name": image.name,
-                "tags": list(image_tags(plan.version, sha)),
+                "tags": tags,
                 "source": f"retag of {plan.previous}" if promotion else "build",
             }
             for image in config.images
