@@ -354,6 +354,7 @@ def status(environment: EnvArg, as_json: JsonOpt = False) -> None:
             current = rec.current(records)
             states = target.snapshot()
             lock = engine_lock.inspect(target.client, target.namespace)
+            long_running = target.long_running()
         finally:
             target.close()
         pins = pins_for(config, Release(current.version, current.images)) if current else {}
@@ -364,6 +365,10 @@ def status(environment: EnvArg, as_json: JsonOpt = False) -> None:
                 drift.append(
                     f"{state.service} ({state.name}) runs {state.image_ref}, recorded {want}"
                 )
+        present = {state.service for state in states}
+        for service, want in sorted(pins.items()):
+            if service in long_running and service not in present:
+                drift.append(f"{service} has no container, recorded {want}")
         unfinished = [r for r in records if r.outcome == rec.IN_PROGRESS]
         notes = []
         for r in unfinished:

@@ -112,6 +112,9 @@ def test_good_deploy_is_recorded_and_status_reports_drift(make_stack: StackFacto
     assert down.returncode == 0, down.stderr
     assert stack.web_containers() == []
     assert stack.history() == history
+    gone = stack.invoke("status", ENV, "--json")
+    assert gone.exit_code == 1
+    assert json.loads(gone.stdout)["drift"] == [f"web has no container, recorded {pinned}"]
 
 
 def _assert_rolled_back(stack: Stack, failed: str, good: str, serves: str, reason: str) -> None:
