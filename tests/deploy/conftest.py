@@ -259,20 +259,23 @@ class Stack:
             check=False,
         )
 
-    def volume_file(self, path: str) -> str | None:
-        """A file of the project's ``data`` volume, read through a throw-away container."""
-        try:
-            output = self.client.containers.run(
-                self.base_image,
-                ["cat", f"/data/{path}"],
-                volumes={f"{self.project}_data": {"bind": "/data", "mode": "ro"}},
-                labels=self.label.labels,
-                network_disabled=True,
-                remove=True,
-            )
-        except docker.errors.ContainerError:
-            return None
-        return output.decode()
+    def volume_files(self) -> dict[str, str]:
+        """The files of the project's ``data`` volume, read through a throw-away container."""
+        output = self.client.containers.run(
+            self.base_image,
+            ["tar", "-c", "-C", "/data", "."],
+            volumes={f"{self.project}_data": {"bind": "/data", "mode": "ro"}},
+            labels=self.label.labels,
+            network_disabled=True,
+            remove=True,
+        )
+        files = {}
+        with tarfile.open(fileobj=io.BytesIO(output)) as archive:
+            for member in archive.getmembers():
+                handle = archive.extractfile(member) if member.isfile() else None
+                if handle is not None:
+                    files[member.name.removeprefix("./")] = handle.read().decode()
+        return files
 
     def lock_container(self) -> Any | None:
         try:

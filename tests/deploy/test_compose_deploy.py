@@ -580,9 +580,11 @@ def test_backup_migrate_and_restore_on_rollback(make_stack: StackFactory) -> Non
     assert first["backup"] == f"relkit-{first['id']}"
     assert second["backup"] == f"relkit-{second['id']}"
     assert {"pre-deploy", "migrate"} <= set(second["durations"])
-    assert stack.volume_file(f"backups/{first['backup']}") == ""  # nothing migrated yet
-    assert stack.volume_file(f"backups/{second['backup']}") == "1.0.0\n"
-    assert stack.volume_file("schema") == "1.0.0\n1.1.0\n"
+    assert stack.volume_files() == {
+        f"backups/{first['backup']}": "",  # nothing was migrated before 1.0.0
+        f"backups/{second['backup']}": "1.0.0\n",
+        "schema": "1.0.0\n1.1.0\n",
+    }
 
     plain = stack.run("rollback", ENV)
 
@@ -592,13 +594,14 @@ def test_backup_migrate_and_restore_on_rollback(make_stack: StackFactory) -> Non
         in plain.stderr
     )
     assert "▶ restore" not in plain.stderr
-    assert stack.volume_file("schema") == "1.0.0\n1.1.0\n"
+    assert stack.volume_files()["schema"] == "1.0.0\n1.1.0\n"
     assert stack.served_version() == "1.0.0"
 
     assert stack.deploy("1.1.0").returncode == 0
     third = stack.history()[0]
-    assert stack.volume_file(f"backups/{third['backup']}") == "1.0.0\n1.1.0\n"
-    assert stack.volume_file("schema") == "1.0.0\n1.1.0\n1.1.0\n"
+    data = stack.volume_files()
+    assert data[f"backups/{third['backup']}"] == "1.0.0\n1.1.0\n"
+    assert data["schema"] == "1.0.0\n1.1.0\n1.1.0\n"
 
     plan = json.loads(stack.invoke("rollback", ENV, "--restore-db", "--dry-run", "--json").stdout)
     assert plan["restore_backup"] == third["backup"]
@@ -610,8 +613,9 @@ def test_backup_migrate_and_restore_on_rollback(make_stack: StackFactory) -> Non
     assert restored.returncode == 0, restored.stderr
     assert "✓ restore (" in restored.stderr
     assert "schema stays at the newer version" not in restored.stderr
-    assert stack.volume_file("restored-from") == f"{third['backup']}\n"
-    assert stack.volume_file("schema") == "1.0.0\n1.1.0\n"
+    data = stack.volume_files()
+    assert data["restored-from"] == f"{third['backup']}\n"
+    assert data["schema"] == "1.0.0\n1.1.0\n"
     assert stack.served_version() == "1.0.0"
     newest = stack.history()[0]
     assert (newest["kind"], newest["version"], newest["backup"]) == (
