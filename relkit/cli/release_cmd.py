@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from relkit.cli.errors import handle_errors
 from relkit.cli.output import data, emit_json, github_outputs, say
+
+if TYPE_CHECKING:
+    from relkit.config import Config
 
 RELEASE_HELP = """Release: preflight → bump (with changelog) and release commit → build →
 push → deploy to each environment in order → tag → push → notes.
@@ -108,6 +111,9 @@ def release(
             allow_empty_changelog=allow_empty_changelog,
         )
         check_options(options, resume)
+        if dry_run and resume:
+            _show_resume(config, as_json)
+            return
         if dry_run:
             plan, environments = plan_release(config, options)
             described = {**describe_plan(config, plan, environments), "dry_run": True}
@@ -144,12 +150,41 @@ def release(
             )
             raise
         tag = config.tag_for(journal.version)
-        github_outputs({"version": journal.version, "tag": tag})
+        rows = [
+            f"| {s.name} | {s.state} | {'' if s.seconds is None else f'{s.seconds:.1f}s'} |"
+            for s in journal.steps
+        ]
+        summary = "\n".join(
+            [
+                f"### Released {journal.version} ({tag})",
+                "",
+                "| step | state | time |",
+                "|---|---|---|",
+                *rows,
+            ]
+        )
+        github_outputs({"version": journal.version, "tag": tag}, summary)
         if as_json:
             emit_json(journal.as_dict())
             return
         say(f"released {journal.version} ({tag})")
         data(journal.version)
+
+
+def _show_resume(config: Config, as_json: bool) -> None:
+    """``--resume --dry-run``: what the unfinished release has done and has left to do."""
+    from relkit.errors import RelkitError
+    from relkit.release import journal as jr
+
+    journal = jr.load(config)
+    if journal is None or journal.finished:
+        raise RelkitError("there is no unfinished release to resume", "start one: relkit release")
+    if as_json:
+        emit_json({**journal.as_dict(), "dry_run": True})
+        return
+    say(f"would resume the release of {journal.previous} → {journal.version}")
+    say("  steps: " + " → ".join(f"{s.name} ({s.state})" for s in journal.steps))
+    data(journal.version)
 
 
 release.__doc__ = RELEASE_HELP

@@ -141,7 +141,14 @@ class Release:
                 "continue it with 'relkit release --resume', or drop it with --abandon",
             )
         plan, environments = plan_release(self.config, self.options)
-        self._preflight()
+        self.reporter.step_started("preflight")
+        started = time.monotonic()
+        try:
+            self._preflight()
+        except RelkitError as exc:
+            self.reporter.step_failed("preflight", time.monotonic() - started, str(exc))
+            raise
+        seconds = round(time.monotonic() - started, 3)
         journal = Journal(
             previous=str(plan.previous),
             version=str(plan.version),
@@ -152,9 +159,10 @@ class Release:
             steps=[StepState(name) for name in step_names(self.config, environments)],
         )
         journal.step("preflight").state = jr.DONE
+        journal.step("preflight").seconds = seconds
         jr.save(self.config, journal)
         self.journalled = True
-        self.reporter.step_finished("preflight", 0.0)
+        self.reporter.step_finished("preflight", seconds)
         return self._run(journal, plan)
 
     def resume(self) -> Journal:

@@ -158,12 +158,14 @@ class ReleaseRepo:
     def env(self) -> dict[str, str]:
         return {k: v for k, v in os.environ.items() if k not in ("DOCKER_HOST", "NO_COLOR")}
 
-    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, timeout: float = 120, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """``python -m relkit ARGS`` as a real process in the repository, no terminal."""
         return subprocess.run(
             [sys.executable, "-m", "relkit", *args],
             cwd=self.root,
-            env=self.env(),
+            env={**self.env(), **(env or {})},
             capture_output=True,
             text=True,
             stdin=subprocess.DEVNULL,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -106,14 +107,29 @@ def test_dry_run_prints_the_plan_and_changes_nothing(release_repo: ReleaseRepoFa
     assert repo.registry_tags() == []
 
 
-def test_full_release_across_staging_and_production(release_repo: ReleaseRepoFactory) -> None:
+def test_full_release_across_staging_and_production(
+    release_repo: ReleaseRepoFactory, tmp_path: Path
+) -> None:
     repo = release_repo()
+    notes, outputs, summary = (tmp_path / name for name in ("notes.md", "output", "summary"))
+    github = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(outputs),
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
 
-    result = repo.run("release", "minor", "--yes")
+    result = repo.run("release", "minor", "--yes", "--notes-file", str(notes), env=github)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout == "1.1.0\n"
     assert result.stderr.endswith("released 1.1.0 (v1.1.0)\n")
+    assert outputs.read_text() == "version=1.1.0\ntag=v1.1.0\n"
+    report = summary.read_text()
+    assert report.startswith("### Released 1.1.0 (v1.1.0)\n")
+    for step in STEPS[1:]:
+        assert f"| {step} | done | " in report
+    assert notes.read_text().startswith("## 1.1.0 (")
+    assert UNRELEASED_NOTE in notes.read_text()
     assert repo.served("staging") == "1.1.0"
     assert repo.served("production") == "1.1.0"
     assert_released(repo, "1.1.0")
@@ -153,6 +169,7 @@ def test_production_approval_needs_yes_then_resume_finishes(
     assert repo.served("staging") == "1.1.0"
     assert repo.served("production") is None
     assert repo.containers("production") == []
+    assert repo.lock_container("production") is None
     step = repo.steps()["deploy:production"]
     assert step["state"] == "failed"
     assert "needs approval" in step["error"]
@@ -191,6 +208,19 @@ def test_killed_mid_release_resumes_without_repeating_steps(
     assert repo.lock_container("production") is not None  # left behind by the killed run
     assert states(repo)["deploy:production"] == "running"
     built_id = repo.steps()["build"]["detail"]["images"][repo.image]
+    journal_before = repo.journal_path.read_bytes()
+
+    plan = repo.run("release", "--resume", "--dry-run")
+
+    assert plan.returncode == 0, plan.stderr
+    assert plan.stdout == "1.1.0\n"
+    assert plan.stderr == (
+        "would resume the release of 1.0.0 → 1.1.0\n"
+        "  steps: preflight (done) → bump (done) → build (done) → push (done)"
+        " → deploy:staging (done) → deploy:production (running) → tag (pending)"
+        " → push-tag (pending) → notes (pending)\n"
+    )
+    assert repo.journal_path.read_bytes() == journal_before
 
     again = repo.run("release", "minor", "--yes")
 
@@ -283,6 +313,15 @@ def test_prerelease_goes_to_staging_and_is_promoted_without_rebuild(
     assert_released(repo, "1.1.0-rc.1")
     rc_digest = repo.registry_digest("1.1.0-rc.1")
     rc_image = repo.image_id("1.1.0-rc.1")
+    plan = repo.run("release", "release", "--dry-run", "--json")
+    assert plan.returncode == 0, plan.stderr
+    described = json.loads(plan.stdout)
+    assert (described["previous"], described["version"]) == ("1.1.0-rc.1", "1.1.0")
+    assert described["images"][0]["source"] == "retag of 1.1.0-rc.1"
+    assert described["environments"] == [
+        {"name": "staging", "approval": False},
+        {"name": "production", "approval": True},
+    ]
 
     final = repo.run("release", "release", "--yes")
 
@@ -339,15 +378,35 @@ def test_failure_in_production_rolls_back_and_pushes_no_tag(
     outcomes = sorted(r["outcome"] for r in repo.records("production"))
     assert outcomes == ["rolled_back", "succeeded", "succeeded"]
 
-    # --abandon drops the journal; a second one finds nothing to drop.
+    # The next step: fix the config (production's healthcheck) and resume.
+    (repo.root / "docker-compose.production.yml").write_text(
+        f'services:\n  web:\n    ports:\n      - "127.0.0.1:{repo.ports["production"]}:8080"\n'
+    )
+    resumed = repo.run("release", "--resume", "--yes")
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout == "1.1.0\n"
+    assert "[release]   deploy:staging: already done\n" in resumed.stderr
+    assert repo.served("production") == "1.1.0"
+    assert_released(repo, "1.1.0")
+
+
+def test_abandon_drops_the_journal(release_repo: ReleaseRepoFactory) -> None:
+    repo = release_repo()
+    stopped = repo.run("release", "minor", "--env", "production")  # no --yes: stops there
+    assert stopped.returncode == 1, stopped.stderr
+    assert repo.journal()["finished"] is False
+
     dropped = repo.run("release", "--abandon")
+
     assert (dropped.returncode, dropped.stdout) == (0, "")
     assert dropped.stderr == "dropped the unfinished release\n"
     assert not repo.journal_path.exists()
     again = repo.run("release", "--abandon")
-    assert (again.returncode, again.stderr) == (0, "no release journal\n")
-    nothing = repo.run("release", "--resume")
+    assert (again.returncode, again.stdout, again.stderr) == (0, "", "no release journal\n")
+    nothing = repo.run("release", "--resume", "--yes")
     assert nothing.returncode == 1
+    assert nothing.stdout == ""
     assert "error: there is no unfinished release to resume" in nothing.stderr
 
 
@@ -359,7 +418,8 @@ def test_failing_check_stops_the_release_in_preflight(release_repo: ReleaseRepoF
 
     assert result.returncode == 1
     assert result.stdout == ""
-    assert "[release]   check: true\n" in result.stderr
+    assert result.stderr.startswith("[release] ▶ preflight\n[release]   check: true\n")
+    assert "[release] ✗ preflight (" in result.stderr
     assert (
         "error: check \"sh -c 'echo 2 tests failed >&2; exit 7'\" failed (exit 7):\n2 tests failed"
     ) in result.stderr
