@@ -178,7 +178,9 @@ class Release:
                 raise RelkitError(
                     f"HEAD moved since the release commit of {journal.version}"
                     f" ({(journal.release_commit or '?')[:12]} → {(head or '?')[:12]})",
-                    "check out the release commit to resume, or --abandon and release anew",
+                    "put the release branch back on the release commit to resume"
+                    f" (git reset --hard {(journal.release_commit or '?')[:12]}, after saving"
+                    " the new commits elsewhere), or --abandon and release anew",
                 )
             now = str(current_version(self.config).version)
             if now != journal.version:
@@ -190,6 +192,13 @@ class Release:
             raise RelkitError(
                 f"HEAD moved since the release of {journal.version} started",
                 "check out the commit it started from, or --abandon",
+            )
+        pushes = self.options.push and journal.step("push-tag").state == jr.PENDING
+        if pushes and git.current_branch(self.config.root) is None:
+            # push-tag pushes the branch with the tag: from a detached HEAD only the tag would go.
+            raise GitError(
+                "HEAD is detached: the release pushes its branch together with the tag",
+                "check out the release branch (at the release commit) and resume",
             )
         self.journalled = True
         self.reporter.info(f"resuming the release of {journal.version}")

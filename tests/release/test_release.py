@@ -279,7 +279,19 @@ def test_resume_refuses_when_head_moved_or_version_files_changed(
         f"error: HEAD moved since the release commit of 1.1.0"
         f" ({release_commit[:12]} → {moved_to[:12]})" in moved.stderr
     )
-    assert "check out the release commit to resume" in moved.stderr
+    assert (
+        "put the release branch back on the release commit to resume"
+        f" (git reset --hard {release_commit[:12]}, after saving the new commits elsewhere)"
+    ) in moved.stderr
+    repo.git("checkout", "-q", "--detach", release_commit)
+    detached = repo.run("release", "--resume", "--yes")
+
+    assert detached.returncode == 1
+    assert detached.stdout == ""
+    assert "error: HEAD is detached: the release pushes its branch together with the tag" in (
+        detached.stderr
+    )
+    repo.git("checkout", "-q", "main")
     # Neither refusal touched the journal, the tags or the remote.
     assert states(repo)["deploy:production"] == "failed"
     assert repo.git("tag", "--list") == ""
