@@ -176,10 +176,13 @@ def test_production_approval_needs_yes_then_resume_finishes(
     assert repo.remote_tags() == []
     assert repo.remote_git("rev-parse", "main") == origin_main
 
-    resumed = repo.run("release", "--resume", "--yes")
+    resumed = repo.run("release", "--resume", "--yes", "--json")
 
     assert resumed.returncode == 0, resumed.stderr
-    assert resumed.stdout == "1.1.0\n"
+    result = json.loads(resumed.stdout)  # the finished journal
+    assert (result["version"], result["finished"], result["outcome"]) == ("1.1.0", True, "released")
+    assert [s["state"] for s in result["steps"]] == ["done"] * len(STEPS)
+    assert result == repo.journal()
     for done in ("bump", "build", "push", "deploy:staging"):
         assert f"[release]   {done}: already done\n" in resumed.stderr
     assert "▶ deploy:staging" not in resumed.stderr
