@@ -306,6 +306,10 @@ class Stack:
         lock = self.lock_container()
         if lock is not None:
             lock.remove(force=True)
+        # A volume that `volume_files` created because the project never made it.
+        for volume in self.client.volumes.list(filters={"name": f"{self.project}_"}):
+            with contextlib.suppress(docker.errors.NotFound):
+                volume.remove(force=True)
         for image in self.client.images.list(name=self.image):
             with contextlib.suppress(docker.errors.NotFound):
                 self.client.images.remove(image.id, force=True)
