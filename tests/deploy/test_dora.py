@@ -85,8 +85,10 @@ def test_lead_time_is_the_median_from_first_commit_to_deploy() -> None:
         record("1.1.0", t + timedelta(hours=5), sha="b", minutes=0),
         record("1.2.0", t + timedelta(hours=9), sha="c", minutes=0),
     ]
-    commit_times = {("a", "b"): (t + timedelta(hours=1)).timestamp(),
-                    ("b", "c"): (t + timedelta(hours=8)).timestamp()}
+    commit_times = {
+        ("a", "b"): (t + timedelta(hours=1)).timestamp(),
+        ("b", "c"): (t + timedelta(hours=8)).timestamp(),
+    }
     calls: list[tuple[str | None, str]] = []
 
     def first_commit(previous: str | None, sha: str) -> float | None:
