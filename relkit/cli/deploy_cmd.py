@@ -269,15 +269,7 @@ def rollback(
                         f"{env.name} has no good release before {current.version}",
                         "nothing to roll back to; deploy a fixed version instead",
                     )
-            # Migrations between the goal and now: every deploy after the goal that migrated.
-            migrated = [
-                r
-                for r in records
-                if r.migrated
-                and r.started_at > goal.started_at
-                and r.outcome in (rec.SUCCEEDED, rec.ROLLED_BACK)
-            ]
-            backup = next((r.backup for r in migrated if r.backup), None)
+            migrated, backup = rec.migrations_since(records, goal)
             notes = []
             if migrated and not restore_db:
                 notes.append(

@@ -45,6 +45,7 @@ class Target(Protocol):
 
 class TargetLock(Protocol):
     broken: str | None
+    owned: bool  # False when running inside a parent's lock (RELKIT_LOCK_TOKEN)
 
     def env(self) -> dict[str, str]: ...
     def release(self) -> None: ...
@@ -149,7 +150,8 @@ def execute(
     record: ReleaseRecord | None = None
     try:
         records = target.records()
-        _mark_interrupted(target, records, reporter)
+        if lock.owned:  # inside a parent's lock, its in-progress record is not ours to judge
+            _mark_interrupted(target, records, reporter)
         previous = rec.current(records)
         approval = None
         if approve is not None:
@@ -218,6 +220,7 @@ def execute(
             good = Release(
                 previous.version, previous.images, previous.git_sha, tuple(previous.reports)
             )
+            rollback_started = rec.now_iso()
             try:
                 with run.step("rollback"):
                     _rollout(config, env, target, Run(reporter), good, child_env)
@@ -230,7 +233,9 @@ def execute(
                 ) from None
             record.outcome = rec.ROLLED_BACK
             record.rolled_back_to = previous.id
-            _record_restore(target, env, previous, record, who)
+            _record_restore(
+                target, env, previous, record, who, rollback_started, run.durations["rollback"]
+            )
             raise DeployFailed(
                 f"{kind} of {release.version} to {env.name} failed: {exc}",
                 f"rolled back to {previous.version}, which is healthy",
@@ -304,7 +309,13 @@ def _rollout(
 
 
 def _record_restore(
-    target: Target, env: EnvironmentConfig, good: ReleaseRecord, failed: ReleaseRecord, who: str
+    target: Target,
+    env: EnvironmentConfig,
+    good: ReleaseRecord,
+    failed: ReleaseRecord,
+    who: str,
+    started: str,
+    seconds: float,
 ) -> None:
     """The automatic rollback is a release of its own: the good version runs again."""
     now = rec.now_iso()
@@ -318,8 +329,9 @@ def _record_restore(
             images=dict(good.images),
             git_sha=good.git_sha,
             who=f"{who} (automatic rollback of {failed.version})",
-            started_at=now,
+            started_at=started,
             finished_at=now,
+            durations={"rollback": seconds},
             outcome=rec.SUCCEEDED,
             previous=failed.id,
             previous_version=failed.version,

@@ -106,6 +106,36 @@ def find_version(records: Iterable[ReleaseRecord], version: str) -> ReleaseRecor
     return matches[-1] if matches else None
 
 
+def migrations_since(
+    records: Iterable[ReleaseRecord], goal: ReleaseRecord
+) -> tuple[list[ReleaseRecord], str | None]:
+    """The deploys that migrated the database since *goal*'s version was deployed,
+    and the backup to restore to get back to its schema (None when there is none).
+
+    "Since" counts from the last real deploy of that version — not from a
+    rollback to it — so a rollback without --restore-db can still be followed
+    by one with it. A backup that a rollback already restored counts no more.
+    """
+    ordered_records = ordered(records)
+    deploys = [
+        r
+        for r in ordered_records
+        if r.version == goal.version and r.kind == DEPLOY and r.outcome == SUCCEEDED
+    ]
+    base = deploys[-1] if deploys else goal
+    restored = {r.backup for r in ordered_records if r.kind == ROLLBACK and r.backup}
+    migrated = [
+        r
+        for r in ordered_records
+        if r.migrated
+        and r.started_at > base.started_at
+        and r.outcome in (SUCCEEDED, ROLLED_BACK)
+        and r.backup not in restored
+    ]
+    backup = next((r.backup for r in migrated if r.backup), None)
+    return migrated, backup
+
+
 def mask_url(url: str) -> str:
     """A webhook or registry URL with everything past the host hidden."""
     match = re.match(r"^([a-z][a-z0-9+.-]*://)(?:[^@/]*@)?([^/?#]+)", url, re.IGNORECASE)

@@ -604,8 +604,10 @@ def test_backup_migrate_and_restore_on_rollback(make_stack: StackFactory) -> Non
     assert data["schema"] == "1.0.0\n1.1.0\n1.1.0\n"
 
     plan = json.loads(stack.invoke("rollback", ENV, "--restore-db", "--dry-run", "--json").stdout)
-    assert plan["restore_backup"] == third["backup"]
-    assert plan["migrations_between"] == ["1.1.0"]
+    # Back to 1.0.0's schema means the backup taken before the FIRST migration since
+    # 1.0.0 was deployed: the plain rollback in between did not undo that migration.
+    assert plan["restore_backup"] == second["backup"]
+    assert plan["migrations_between"] == ["1.1.0", "1.1.0"]
     assert "restore" in plan["steps"]
 
     restored = stack.run("rollback", ENV, "--restore-db")
@@ -614,13 +616,13 @@ def test_backup_migrate_and_restore_on_rollback(make_stack: StackFactory) -> Non
     assert "✓ restore (" in restored.stderr
     assert "schema stays at the newer version" not in restored.stderr
     data = stack.volume_files()
-    assert data["restored-from"] == f"{third['backup']}\n"
-    assert data["schema"] == "1.0.0\n1.1.0\n"
+    assert data["restored-from"] == f"{second['backup']}\n"
+    assert data["schema"] == "1.0.0\n"
     assert stack.served_version() == "1.0.0"
     newest = stack.history()[0]
     assert (newest["kind"], newest["version"], newest["backup"]) == (
         "rollback",
         "1.0.0",
-        third["backup"],
+        second["backup"],
     )
     assert "restore" in newest["durations"]
