@@ -49,7 +49,15 @@ def _root(
 
 
 def _register() -> None:
-    from relkit.cli import build_cmd, bump_cmd, changelog_cmd, deploy_cmd, tag_cmd, version_cmd
+    from relkit.cli import (
+        build_cmd,
+        bump_cmd,
+        changelog_cmd,
+        check_cmd,
+        deploy_cmd,
+        tag_cmd,
+        version_cmd,
+    )
 
     app.command("version")(version_cmd.version)
     app.command("bump")(bump_cmd.bump)
@@ -62,6 +70,7 @@ def _register() -> None:
     app.command("history")(deploy_cmd.history)
     app.command("lock")(deploy_cmd.lock)
     app.command("unlock")(deploy_cmd.unlock)
+    app.command("check")(check_cmd.check)
 
 
 _register()
