@@ -55,6 +55,7 @@ def _register() -> None:
         changelog_cmd,
         check_cmd,
         deploy_cmd,
+        init_cmd,
         tag_cmd,
         version_cmd,
     )
@@ -71,6 +72,7 @@ def _register() -> None:
     app.command("lock")(deploy_cmd.lock)
     app.command("unlock")(deploy_cmd.unlock)
     app.command("check")(check_cmd.check)
+    app.command("init")(init_cmd.init)
 
 
 _register()
