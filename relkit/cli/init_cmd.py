@@ -57,7 +57,14 @@ def init(
             if item.status == UNCHANGED:
                 say(f"unchanged {name}")
             elif dry_run:
-                say(f"would {'create' if item.status == CREATE else 'overwrite'} {name}")
+                action = (
+                    "add [tool.relkit] to"
+                    if item.added_table
+                    else ("create" if item.status == CREATE else "overwrite")
+                )
+                say(f"would {action} {name}")
+            elif item in written and item.added_table:
+                say(f"added [tool.relkit] to {name}")
             elif item in written:
                 say(f"{'created' if item.status == CREATE else 'overwrote'} {name}")
             else:

@@ -202,11 +202,17 @@ def _images(root: Path, registry: str, services: dict[str, dict[str, Any]]) -> l
         users = tuple(
             service
             for service, body in services.items()
-            if _build_context(body) == context
-            or str(body.get("image", "")).split("${")[0].startswith(name)
+            if _build_context(body) == context or _repository(str(body.get("image", ""))) == name
         )
         images.append(DetectedImage(name, context, "Dockerfile", users))
     return images
+
+
+def _repository(image: str) -> str:
+    """``registry/name`` of an image reference, without tag or digest."""
+    image = image.split("@", 1)[0]
+    head, _, last = image.rpartition("/")
+    return f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
 
 
 def _environments(

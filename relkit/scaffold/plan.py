@@ -31,10 +31,11 @@ CREATE, UNCHANGED, DIFFERS = "create", "unchanged", "differs"
 @dataclass(frozen=True)
 class Planned:
     edit: FileEdit
+    added_table: bool = False  # pyproject.toml had no [tool.relkit]: adding one is not a change
 
     @property
     def status(self) -> str:
-        if self.edit.old is None:
+        if self.edit.old is None or self.added_table:
             return CREATE
         return UNCHANGED if self.edit.old == self.edit.new else DIFFERS
 
@@ -108,6 +109,7 @@ def plan(detection: Detection, ci: str | None, relkit_requirement: str) -> list[
     if not target.is_file() and (root / "pyproject.toml").is_file():
         target = root / "pyproject.toml"
     old = read_text(target)
+    added = target.name == "pyproject.toml" and "relkit" not in _tool_tables(old or "")
     items = [(target, config_text(detection, target, old))]
     changelog = root / "CHANGELOG.md"
     if not changelog.exists():
@@ -126,9 +128,22 @@ def plan(detection: Detection, ci: str | None, relkit_requirement: str) -> list[
             path = root / ".github" / "workflows" / f"{name}.yml"
             items.append((path, render(f"workflows/{name}.yml.j2", context)))
     return [
-        Planned(FileEdit(path, str(path.relative_to(root)), read_text(path), text))
+        Planned(
+            FileEdit(path, str(path.relative_to(root)), read_text(path), text),
+            added_table=added and path == target,
+        )
         for path, text in items
     ]
+
+
+def _tool_tables(text: str) -> set[str]:
+    import tomllib
+
+    try:
+        tool = tomllib.loads(text).get("tool", {})
+    except tomllib.TOMLDecodeError:
+        return set()
+    return set(tool) if isinstance(tool, dict) else set()
 
 
 def apply(planned: Sequence[Planned], force: bool) -> list[Planned]:
