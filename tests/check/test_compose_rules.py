@@ -136,3 +136,13 @@ def test_example_stack_production_passes_without_findings() -> None:
 )
 def test_with_defaults(value: str, expected: str | None) -> None:
     assert with_defaults(value) == expected
+
+
+def test_example_stack_config_production_has_no_finding() -> None:
+    from relkit.check.preflight import check_compose
+    from relkit.config import load_config
+
+    config = load_config(STACK)
+    findings, detail = check_compose(config, config.environment("production"), None)
+    assert findings == []
+    assert detail == "4 services in docker-compose.yml + docker-compose.prod.yml"
