@@ -53,7 +53,9 @@ def _register() -> None:
         build_cmd,
         bump_cmd,
         changelog_cmd,
+        check_cmd,
         deploy_cmd,
+        init_cmd,
         release_cmd,
         tag_cmd,
         version_cmd,
@@ -71,6 +73,8 @@ def _register() -> None:
     app.command("lock")(deploy_cmd.lock)
     app.command("unlock")(deploy_cmd.unlock)
     app.command("release")(release_cmd.release)
+    app.command("check")(check_cmd.check)
+    app.command("init")(init_cmd.init)
 
 
 _register()

@@ -1,0 +1,1 @@
+"""relkit check: preflight and production-readiness findings."""

@@ -1,0 +1,1 @@
+"""relkit init: detect the repository, render config, changelog and workflows."""
