@@ -172,7 +172,17 @@ class Release:
                 "there is no unfinished release to resume", "start one: relkit release"
             )
         head = git.head_sha(self.config.root)
-        bumped = journal.step("bump").state == jr.DONE
+        bump = journal.step("bump")
+        if (
+            bump.state != jr.DONE
+            and head != journal.head_before
+            and self._is_release_commit(journal, head)
+        ):
+            # Killed between the release commit and the journal's note of it.
+            bump.state, journal.release_commit = jr.DONE, head
+            bump.detail = {"commit": head, "recovered": True}
+            jr.save(self.config, journal)
+        bumped = bump.state == jr.DONE
         if bumped:
             if head != journal.release_commit:
                 raise RelkitError(
@@ -203,6 +213,17 @@ class Release:
         self.journalled = True
         self.reporter.info(f"resuming the release of {journal.version}")
         return self._run(journal, None)
+
+    def _is_release_commit(self, journal: Journal, head: str | None) -> bool:
+        """Whether *head* is this release's commit, made right on top of where it started."""
+        if head is None or journal.head_before is None:
+            return False
+        parent = git.run(
+            ["rev-parse", "--verify", "--quiet", f"{head}~1"], self.config.root, check=False
+        ).strip()
+        subject = git.run(["log", "-1", "--format=%s", head], self.config.root).strip()
+        expected = self.config.commit_message.format(version=journal.version)
+        return parent == journal.head_before and subject == expected
 
     # -- the steps ----------------------------------------------------------------
     def _run(self, journal: Journal, plan: BumpPlan | None) -> Journal:
