@@ -46,6 +46,7 @@ from tests.deploy.conftest import (
 from tests.docker_support import DockerLabel
 
 WORKER_BROKEN = "worker-broken"  # web healthy, the worker's healthcheck fails
+CRASH = "crash"  # the process exits 1 at once
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +79,9 @@ class SwarmStack(Stack):
                 label_value=self.label.value,
                 start_period=" --start-period=30s" if mode == SLOW else "",
             ),
-            "start.sh": START_SH.format(delay=SLOW_DELAY if mode == SLOW else ""),
+            "start.sh": "echo boom; exit 1\n"
+            if mode == CRASH
+            else START_SH.format(delay=SLOW_DELAY if mode == SLOW else ""),
             "www/version": json.dumps({"version": reported}) + "\n",
         }
         if mode in (GOOD, WRONG_VERSION, WORKER_BROKEN):
