@@ -1,7 +1,8 @@
 """The swarm driver against a real single-node swarm, the real registry and real processes.
 
-Fixtures: tests/deploy/swarm_stack.py, a plugin of tests/conftest.py (the swarm is initialised when the engine
-is not a manager yet, and never left when it already was). The web service
+Fixtures: tests/deploy/swarm_stack.py, a plugin of tests/conftest.py (the swarm
+is initialised when the engine is not a manager yet, and never left when it
+already was). The web service
 publishes its port in host mode with one replica on one node, so relkit must
 update it stop-first (the host-mode port hazard); the worker has no port and
 updates start-first.
