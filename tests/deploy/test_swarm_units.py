@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from relkit.deploy.compose import StepFailed
+from relkit.deploy.composefile import load
+from relkit.deploy.stack import StackCLI
 from relkit.deploy.stackfile import (
     health_window,
     override_document,
@@ -231,3 +234,28 @@ def test_config_names_fit_swarm_limits() -> None:
     assert lock_config_name(long) != lock_config_name(long + "y")
     name = record_config_name(long, "20250101120000000-1.0.0+build.7", 3)
     assert len(name) <= MAX_NAME and name.endswith("-00003")
+
+
+@pytest.mark.skipif(shutil.which("docker") is None, reason="needs the docker CLI (no engine)")
+def test_the_example_stack_is_a_valid_swarm_stack(tmp_path: Path) -> None:
+    import yaml
+
+    root = Path(__file__).resolve().parents[2] / "examples" / "stack"
+    documents = [load(root / "docker-compose.yml"), load(root / "docker-compose.prod.yml")]
+    cli = StackCLI(root)
+
+    def merged(stack: list[dict[str, object]], tag: str) -> dict[str, object]:
+        paths = []
+        for index, document in enumerate(stack):
+            path = tmp_path / f"{tag}-{index}.yml"
+            path.write_text(yaml.safe_dump(document))
+            paths.append(path)
+        return cli.config(paths, {"POSTGRES_PASSWORD": "example"})
+
+    stack = sanitize(documents, root, skip=["backup", "migrate"])
+    services = merged(stack.documents, "stack")["services"]
+    assert isinstance(services, dict) and set(services) == {"api", "db"}
+    assert services["api"]["deploy"]["resources"]["limits"]["cpus"] == "0.5"
+    for job in ("migrate", "backup"):
+        only = sanitize(documents, root, only=job)
+        assert set(merged(only.documents, job)["services"]) == {job}  # type: ignore[arg-type]
