@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.docker_support"]
+pytest_plugins = ["tests.docker_support", "tests.deploy.swarm_stack"]
 
 
 @pytest.fixture(autouse=True)

@@ -25,9 +25,11 @@ DryOpt = Annotated[bool, typer.Option("--dry-run", help="Print the plan; change 
 
 def _target(config: Config, env: EnvironmentConfig) -> Any:
     if env.driver == "swarm":
-        from relkit.errors import ConfigError
+        from relkit.deploy.swarm_target import SwarmTarget
 
-        raise ConfigError(f"environment {env.name} uses the swarm driver", "not available yet")
+        target = SwarmTarget(config, env)
+        target.on_warning = warn
+        return target
     from relkit.deploy.compose_target import ComposeTarget
 
     return ComposeTarget(config, env)
@@ -336,7 +338,6 @@ def status(environment: EnvArg, as_json: JsonOpt = False) -> None:
         from relkit.config import load_config
         from relkit.deploy import records as rec
         from relkit.deploy.pipeline import Release, pins_for
-        from relkit.docker import lock as engine_lock
 
         config = load_config()
         env = config.environment(environment)
@@ -345,7 +346,7 @@ def status(environment: EnvArg, as_json: JsonOpt = False) -> None:
             records = target.records()
             current = rec.current(records)
             states = target.snapshot()
-            lock = engine_lock.inspect(target.client, target.namespace)
+            lock = target.lock_info()
             long_running = target.long_running()
         finally:
             target.close()
@@ -517,13 +518,14 @@ def lock(
     """Hold ENV's deploy lock until 'relkit unlock ENV' (e.g. during maintenance)."""
     with handle_errors():
         from relkit.config import load_config
-        from relkit.docker import lock as engine_lock
 
         config = load_config()
         env = config.environment(environment)
         target = _target(config, env)
-        held = engine_lock.acquire(target.client, target.namespace, f"manual: {reason}", lease=None)
-        held._stop.set()
+        try:
+            target.hold(f"manual: {reason}")
+        finally:
+            target.close()
         say(f"locked {env.name} ({target.namespace}): {reason}")
 
 
@@ -534,13 +536,12 @@ def unlock(
     """Release ENV's deploy lock, e.g. a stale one left by a killed run."""
     with handle_errors():
         from relkit.config import load_config
-        from relkit.docker import lock as engine_lock
         from relkit.errors import RelkitError
 
         config = load_config()
         env = config.environment(environment)
         target = _target(config, env)
-        current = engine_lock.inspect(target.client, target.namespace)
+        current = target.lock_info()
         if current is None:
             say(f"{env.name} is not locked")
             return
@@ -553,5 +554,5 @@ def unlock(
                 )
             if not typer.confirm(f"{current.describe()} looks alive. Remove its lock?", err=True):
                 raise RelkitError("lock kept")
-        engine_lock.force_release(target.client, target.namespace)
+        target.force_unlock()
         say(f"unlocked {env.name} (was: {current.describe()})")

@@ -66,6 +66,21 @@ class ComposeTarget:
     def lock(self, purpose: str) -> engine_lock.Lock:
         return engine_lock.acquire(self.client, self.namespace, purpose)
 
+    def hold(self, purpose: str) -> engine_lock.Lock:
+        """A manual lock without a lease (``relkit lock``)."""
+        held = engine_lock.acquire(self.client, self.namespace, purpose, lease=None)
+        held._stop.set()
+        return held
+
+    def lock_info(self) -> engine_lock.LockInfo | None:
+        return engine_lock.inspect(self.client, self.namespace)
+
+    def force_unlock(self) -> engine_lock.LockInfo | None:
+        return engine_lock.force_release(self.client, self.namespace)
+
+    def pin(self, pins: Mapping[str, str]) -> None:
+        self.driver.pin(pins)
+
     def run_once(self, service: str, env: Mapping[str, str]) -> str:
         return self.driver.run_once(service, env)
 
