@@ -260,21 +260,26 @@ class Stack:
         )
 
     def volume_files(self) -> dict[str, str]:
-        """The files of the project's ``data`` volume, read through a throw-away container."""
-        output = self.client.containers.run(
+        """The files of the project's ``data`` volume, read through the archive API of a
+        created (never started) container: logs of a short-lived ``tar`` can be cut off."""
+        container = self.client.containers.create(
             self.base_image,
-            ["tar", "-c", "-C", "/data", "."],
+            ["true"],
             volumes={f"{self.project}_data": {"bind": "/data", "mode": "ro"}},
             labels=self.label.labels,
             network_disabled=True,
-            remove=True,
         )
+        try:
+            stream, _ = container.get_archive("/data")
+            raw = b"".join(stream)
+        finally:
+            container.remove(force=True)
         files = {}
-        with tarfile.open(fileobj=io.BytesIO(output)) as archive:
+        with tarfile.open(fileobj=io.BytesIO(raw)) as archive:
             for member in archive.getmembers():
                 handle = archive.extractfile(member) if member.isfile() else None
                 if handle is not None:
-                    files[member.name.removeprefix("./")] = handle.read().decode()
+                    files[member.name.removeprefix("data/")] = handle.read().decode()
         return files
 
     def lock_container(self) -> Any | None:
