@@ -66,7 +66,9 @@ class ComposeTarget:
     def lock(self, purpose: str) -> engine_lock.Lock:
         return engine_lock.acquire(self.client, self.namespace, purpose)
 
-    def run_once(self, service: str, env: Mapping[str, str]) -> str:
+    def run_once(self, service: str, env: Mapping[str, str], pins: Mapping[str, str]) -> str:
+        """A one-off service (backup, migrate, restore) run from the release's images."""
+        self.driver.pin(pins)
         return self.driver.run_once(service, env)
 
     def rollout(self, pins: Mapping[str, str], env: Mapping[str, str]) -> None:

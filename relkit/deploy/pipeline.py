@@ -37,7 +37,9 @@ class Target(Protocol):
     def records(self) -> list[ReleaseRecord]: ...
     def save(self, record: ReleaseRecord) -> None: ...
     def lock(self, purpose: str) -> TargetLock: ...
-    def run_once(self, service: str, env: Mapping[str, str]) -> str: ...
+    def run_once(
+        self, service: str, env: Mapping[str, str], pins: Mapping[str, str]
+    ) -> str: ...
     def rollout(self, pins: Mapping[str, str], env: Mapping[str, str]) -> None: ...
     def wait_healthy(self, timeout: float, on_wait: Callable[[list[str]], None]) -> None: ...
     def close(self) -> None: ...
@@ -178,7 +180,7 @@ def execute(
         }
         try:
             if kind == rec.DEPLOY:
-                _before_rollout(env, target, run, record, child_env)
+                _before_rollout(env, target, run, record, child_env, pins_for(config, release))
             elif restore_backup is not None:
                 if not env.restore:
                     raise RelkitError(
@@ -187,7 +189,9 @@ def execute(
                     )
                 with run.step("restore"):
                     target.run_once(
-                        env.restore, {**child_env, "RELKIT_BACKUP_NAME": restore_backup}
+                        env.restore,
+                        {**child_env, "RELKIT_BACKUP_NAME": restore_backup},
+                        pins_for(config, release),
                     )
                 record.backup = restore_backup
         except RelkitError as exc:
@@ -255,17 +259,19 @@ def _before_rollout(
     run: Run,
     record: ReleaseRecord,
     child_env: dict[str, str],
+    pins: Mapping[str, str],
 ) -> None:
+    """Backup and migrate, with the images of the release about to roll out."""
     if env.pre_deploy:
         backup = f"relkit-{record.id}"
         with run.step("pre-deploy"):
             for service in env.pre_deploy:
-                target.run_once(service, {**child_env, "RELKIT_BACKUP_NAME": backup})
+                target.run_once(service, {**child_env, "RELKIT_BACKUP_NAME": backup}, pins)
         record.backup = backup
         target.save(record)
     if env.migrate:
         with run.step("migrate"):
-            target.run_once(env.migrate, child_env)
+            target.run_once(env.migrate, child_env, pins)
         record.migrated = True
         target.save(record)
 
