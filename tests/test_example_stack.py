@@ -265,6 +265,18 @@ def test_backup_keeps_the_newest_and_restore_brings_data_back(staging: Stack) ->
     staging.compose("run", "--rm", "backup", "restore.sh", "latest")
     assert staging.psql("SELECT name FROM items").split() == ["before-backup"]
 
+    # relkit's contract: the dump is named after RELKIT_BACKUP_NAME, retention counts
+    # both kinds of names by time, and the restore job finds it by that name alone.
+    named = staging.compose(
+        "run", "--rm", "-e", "BACKUP_KEEP=2", "-e", "RELKIT_BACKUP_NAME=relkit-1-2.0.0", "backup"
+    ).strip()  # fmt: skip
+    assert named == "/backups/acme-relkit-1-2.0.0.dump"
+    listing = staging.compose("run", "--rm", "backup", "ls", "/backups").split()
+    assert sorted(listing) == sorted([Path(second).name, Path(named).name])
+    staging.psql("DELETE FROM items")
+    staging.compose("run", "--rm", "-e", "RELKIT_BACKUP_NAME=relkit-1-2.0.0", "restore")
+    assert staging.psql("SELECT name FROM items").split() == ["before-backup"]
+
 
 def test_production_runs_beside_staging_with_its_limits(
     docker_client: docker.DockerClient,
