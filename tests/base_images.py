@@ -1,25 +1,30 @@
 """Base images for Docker tests, built without pulling anything.
 
 - busybox: FROM scratch, the host's static busybox plus a link per applet.
-- Debian: ``debootstrap --variant=minbase --include=...`` then ``docker import``.
+- Debian (``debootstrap --variant=minbase --include=...`` then ``docker
+  import``) and the postgres stand-in: the example stack's own offline tooling,
+  examples/stack/offline/standins.py, loaded from there so that the demo and
+  the tests build (and cache) the very same images.
 
-Both are cached in the engine under a tag derived from what went into them,
+All are cached in the engine under a tag derived from what went into them,
 and a file lock keeps concurrent test runs from building one twice.
 """
 
 from __future__ import annotations
 
 import fcntl
-import hashlib
+import importlib.util
 import io
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import docker
 import docker.errors
@@ -27,20 +32,28 @@ import docker.errors
 BASE_LABEL_KEY = "relkit.test.base"
 
 
-class BaseImageUnavailable(Exception):
-    """This machine cannot build the image (missing tool, root, or mirror)."""
+STANDINS_PATH = Path(__file__).resolve().parent.parent / "examples/stack/offline/standins.py"
 
 
-class BaseImageError(Exception):
-    """Building the image failed."""
+def _load_standins() -> Any:
+    name = "relkit_example_standins"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, STANDINS_PATH)
+    assert spec is not None and spec.loader is not None, STANDINS_PATH
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
-def content_tag(*parts: str | bytes) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part.encode() if isinstance(part, str) else part)
-        digest.update(b"\0")
-    return digest.hexdigest()[:16]
+standins = _load_standins()
+BaseImageUnavailable: type[Exception] = standins.Unavailable
+BaseImageError: type[Exception] = standins.BuildFailed
+content_tag = standins.content_tag
+debian_mirror_from_sources = standins.debian_mirror_from_sources
+debian_suite = standins.debian_suite
+StackBases = standins.StackBases
 
 
 def image_exists(client: docker.DockerClient, ref: str) -> bool:
@@ -119,113 +132,6 @@ def busybox_context(busybox: Path) -> bytes:
     return buffer.getvalue()
 
 
-def apt_sources_text() -> str:
-    texts = []
-    for path in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]:
-        if path.suffix in {".list", ".sources"} and path.is_file():
-            texts.append(path.read_text(errors="replace"))
-    return "\n".join(texts)
-
-
-def debian_mirror_from_sources(text: str, suite: str) -> str | None:
-    """The first URI serving ``suite`` (not -security/-updates) in apt sources.
-
-    Understands one-line ``deb URI SUITE ...`` entries and deb822 stanzas.
-    """
-    for stanza in text.split("\n\n"):
-        fields: dict[str, str] = {}
-        for raw in stanza.splitlines():
-            line = raw.split("#", 1)[0].strip()
-            if line.startswith("deb "):
-                words = [w for w in line.split() if not w.startswith("[")]
-                if len(words) >= 3 and words[2] == suite:
-                    return words[1].rstrip("/")
-            elif ":" in line and not line.startswith("deb"):
-                key, _, value = line.partition(":")
-                fields[key.strip().lower()] = value.strip()
-        types = fields.get("types", "").split()
-        if fields.get("enabled", "yes").lower() == "no":
-            continue
-        if "deb" in types and suite in fields.get("suites", "").split() and fields.get("uris"):
-            return fields["uris"].split()[0].rstrip("/")
-    return None
-
-
-def host_codename() -> str | None:
-    try:
-        text = Path("/etc/os-release").read_text()
-    except OSError:
-        return None
-    for line in text.splitlines():
-        key, _, value = line.partition("=")
-        if key == "VERSION_CODENAME" and value:
-            return value.strip('"')
-    return None
-
-
-def debian_suite() -> str:
-    return os.environ.get("RELKIT_DEBIAN_SUITE") or host_codename() or "bookworm"
-
-
-def debian_mirror(suite: str) -> str:
-    mirror = os.environ.get("RELKIT_DEBIAN_MIRROR") or debian_mirror_from_sources(
-        apt_sources_text(), suite
-    )
-    if not mirror:
-        raise BaseImageUnavailable(
-            f"no Debian mirror for {suite} in the apt sources — set RELKIT_DEBIAN_MIRROR"
-        )
-    return mirror
-
-
-# Not needed in a test image; dropping them makes the import quicker.
-TRIMMED_PATHS = (
-    "var/cache/apt/archives",
-    "var/lib/apt/lists",
-    "usr/share/doc",
-    "usr/share/man",
-    "usr/share/info",
-    "usr/share/locale",
-)
-# Bump when build_debian_image changes what it makes, to invalidate cached images.
-DEBIAN_RECIPE = "1"
-
-
-def build_debian_image(
-    client: docker.DockerClient, tag: str, suite: str, packages: Sequence[str]
-) -> None:
-    if os.geteuid() != 0 or shutil.which("debootstrap") is None:
-        raise BaseImageUnavailable("building a Debian base image needs root and debootstrap")
-    repository, _, version = tag.rpartition(":")
-    with tempfile.TemporaryDirectory(prefix="relkit-debootstrap-") as tmp:
-        root = Path(tmp) / "root"
-        command = ["debootstrap", "--variant=minbase"]
-        if packages:
-            command.append("--include=" + ",".join(packages))
-        command += [suite, str(root), debian_mirror(suite)]
-        result = subprocess.run(command, capture_output=True, text=True)
-        if result.returncode != 0:
-            tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
-            raise BaseImageError(f"debootstrap failed:\n{tail}")
-        for junk in TRIMMED_PATHS:
-            shutil.rmtree(root / junk, ignore_errors=True)
-        archive = Path(tmp) / "root.tar"
-        subprocess.run(
-            ["tar", "--numeric-owner", "-C", str(root), "-cf", str(archive), "."],
-            check=True,
-        )
-        client.api.import_image_from_file(
-            str(archive),
-            repository=repository,
-            tag=version,
-            changes=[
-                "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                f"LABEL {BASE_LABEL_KEY}=debian-{suite}",
-                'CMD ["bash"]',
-            ],
-        )
-
-
 def ensure_busybox_image(client: docker.DockerClient) -> str:
     """Tag of the busybox image, built unless the engine has it already."""
     context = busybox_context(find_static_busybox())
@@ -237,11 +143,14 @@ def ensure_busybox_image(client: docker.DockerClient) -> str:
 
 
 def ensure_debian_image(client: docker.DockerClient, suite: str, include: Sequence[str]) -> str:
-    """Tag of a Debian image with ``include``, debootstrapped unless cached."""
-    packages = sorted(set(include))
-    digest = content_tag(DEBIAN_RECIPE, suite, "minbase", *packages)
-    tag = f"relkit-test/debian:{suite}-{digest}"
-    with BuildLock(tag.replace("/", "_").replace(":", "_")):
-        if not image_exists(client, tag):
-            build_debian_image(client, tag, suite, packages)
-    return tag
+    """Tag of a Debian image with ``include``, debootstrapped unless cached.
+
+    ``client`` is unused: the shared code drives the docker CLI, which reads
+    the same DOCKER_HOST as the SDK.
+    """
+    return str(standins.ensure_debian_image(suite, include))
+
+
+def ensure_stack_bases(client: docker.DockerClient, suite: str) -> Any:
+    """The example stack's offline bases (a StackBases: python, postgres)."""
+    return standins.ensure_stack_bases(suite)

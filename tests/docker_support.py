@@ -26,9 +26,11 @@ import pytest
 from tests.base_images import (
     BaseImageError,
     BaseImageUnavailable,
+    StackBases,
     debian_suite,
     ensure_busybox_image,
     ensure_debian_image,
+    ensure_stack_bases,
 )
 
 LABEL_KEY = "relkit.test"
@@ -211,3 +213,14 @@ def debian_base_image(docker_client: docker.DockerClient) -> DebianImageFactory:
         raise AssertionError("unreachable: skipped or failed above")
 
     return make
+
+
+@pytest.fixture(scope="session")
+def stack_bases(docker_client: docker.DockerClient) -> StackBases:
+    """The example stack's offline bases: ``.python`` (Debian with python3,
+    psycopg2 and postgresql) and ``.postgres`` (the postgres stand-in on it),
+    as examples/stack/offline/build-bases makes them; cached in the engine.
+    """
+    with base_image_problems():
+        return ensure_stack_bases(docker_client, debian_suite())
+    raise AssertionError("unreachable: skipped or failed above")

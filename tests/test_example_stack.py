@@ -1,8 +1,9 @@
 """End-to-end: the example stack builds, runs, migrates, backs up and restores.
 
-Images are built from a Debian root fs (no image can be pulled here): a
-postgres stand-in keeping the official image's contract, the backup image on
-top of it, and the api image on the same Debian base. The stack runs with the
+Images are built on the stack's offline stand-in bases (no image can be
+pulled here; examples/stack/offline/build-bases makes them): a postgres
+stand-in keeping the official image's contract, the backup image on top of it,
+and the api image on the Debian base under it. The stack runs with the
 base and staging compose files under a unique project name.
 """
 
@@ -26,14 +27,12 @@ import docker.errors
 import pytest
 from docker.models.containers import Container
 
-from tests.docker_support import DebianImageFactory, DockerLabel, labelled_resources
+from tests.docker_support import DockerLabel, StackBases, labelled_resources
 
 pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = ROOT / "examples" / "stack"
-POSTGRES_STANDIN = Path(__file__).resolve().parent / "images" / "postgres"
-BASE_PACKAGES = ["postgresql", "python3", "python3-psycopg2"]
 SERVICES = ["api", "db", "migrate", "backup"]
 VOLUMES = ["db-data", "backups"]
 VERSION = "1.2.3-rc.1"
@@ -160,13 +159,11 @@ class StackImages:
 
 @pytest.fixture(scope="module")
 def stack_images(
-    docker_client: docker.DockerClient, debian_base_image: DebianImageFactory
+    docker_client: docker.DockerClient, stack_bases: StackBases
 ) -> Iterator[StackImages]:
-    base = debian_base_image(BASE_PACKAGES)
+    base, db = stack_bases.python, stack_bases.postgres
     with labelled_resources(docker_client) as label:
         tag = label.value
-        db = build(docker_client, POSTGRES_STANDIN, f"relkit-test/stack-db:{tag}", label,
-                   BASE_IMAGE=base)  # fmt: skip
         backup = build(docker_client, STACK / "backup", f"relkit-test/stack-backup:{tag}", label,
                        BASE_IMAGE=db)  # fmt: skip
         api = build(docker_client, STACK / "api", f"relkit-test/stack-api:{tag}", label,
@@ -266,6 +263,18 @@ def test_backup_keeps_the_newest_and_restore_brings_data_back(staging: Stack) ->
 
     staging.psql("UPDATE items SET name = 'changed'")
     staging.compose("run", "--rm", "backup", "restore.sh", "latest")
+    assert staging.psql("SELECT name FROM items").split() == ["before-backup"]
+
+    # relkit's contract: the dump is named after RELKIT_BACKUP_NAME, retention counts
+    # both kinds of names by time, and the restore job finds it by that name alone.
+    named = staging.compose(
+        "run", "--rm", "-e", "BACKUP_KEEP=2", "-e", "RELKIT_BACKUP_NAME=relkit-1-2.0.0", "backup"
+    ).strip()  # fmt: skip
+    assert named == "/backups/acme-relkit-1-2.0.0.dump"
+    listing = staging.compose("run", "--rm", "backup", "ls", "/backups").split()
+    assert sorted(listing) == sorted([Path(second).name, Path(named).name])
+    staging.psql("DELETE FROM items")
+    staging.compose("run", "--rm", "-e", "RELKIT_BACKUP_NAME=relkit-1-2.0.0", "restore")
     assert staging.psql("SELECT name FROM items").split() == ["before-backup"]
 
 

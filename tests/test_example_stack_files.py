@@ -24,7 +24,7 @@ ENVIRONMENT_FILES = {
     "staging": ["docker-compose.yml", "docker-compose.staging.yml"],
     "production": ["docker-compose.yml", "docker-compose.prod.yml"],
 }
-JOBS = {"migrate", "backup"}
+JOBS = {"migrate", "backup", "restore"}
 
 
 @cache

@@ -269,6 +269,7 @@ def _before_rollout(
     record: ReleaseRecord,
     child_env: dict[str, str],
 ) -> None:
+    """Backup and migrate, with the images of the release about to roll out (pinned)."""
     if env.pre_deploy:
         backup = f"relkit-{record.id}"
         with run.step("pre-deploy"):

@@ -1,8 +1,10 @@
 #!/bin/sh
 # Restore a dump made by backup.sh into the database (libpq's PG* environment).
-# usage: restore.sh FILE|latest   (FILE relative to $BACKUP_DIR, or absolute)
-# Used by `relkit rollback --restore-db`. Runs in one transaction: on error
-# the database is left as it was.
+# usage: restore.sh [FILE|latest]   (FILE relative to $BACKUP_DIR, or absolute)
+# Without an argument it restores <db>-$RELKIT_BACKUP_NAME.dump: that is how
+# `relkit rollback --restore-db` calls it, with the name of the backup taken
+# before the migration it undoes. Runs in one transaction: on error the
+# database is left as it was.
 set -eu
 
 wait="${DB_WAIT:-60}"
@@ -14,15 +16,18 @@ done
 
 dir="${BACKUP_DIR:-/backups}"
 db="${PGDATABASE:?restore: PGDATABASE is not set}"
-target="${1:?usage: restore.sh FILE|latest}"
+if [ $# -gt 0 ]; then
+    target="$1"
+elif [ -n "${RELKIT_BACKUP_NAME:-}" ]; then
+    target="$db-$RELKIT_BACKUP_NAME.dump"
+else
+    echo "usage: restore.sh FILE|latest (or set RELKIT_BACKUP_NAME)" >&2
+    exit 2
+fi
 
 if [ "$target" = latest ]; then
-    latest=""
-    for dump in "$dir/$db"-*.dump; do  # globs expand sorted: newest last
-        [ -f "$dump" ] && latest="$dump"
-    done
-    [ -n "$latest" ] || { echo "restore: no backups of $db in $dir" >&2; exit 1; }
-    target="$latest"
+    target="$(ls -1t "$dir/$db"-*.dump 2>/dev/null | head -n 1)"
+    [ -n "$target" ] || { echo "restore: no backups of $db in $dir" >&2; exit 1; }
 fi
 case "$target" in
     /*) ;;
