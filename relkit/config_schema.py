@@ -53,6 +53,12 @@ def _seconds(ctx: ConfigContext, path: Path_, value: Any) -> float:
     return float(value)
 
 
+def _non_negative_seconds(ctx: ConfigContext, path: Path_, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ctx.wrong_type(path, "a number of seconds (0 or more)", value)
+    return float(value)
+
+
 def _str_list(ctx: ConfigContext, path: Path_, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ctx.wrong_type(path, "a list of strings", value)
@@ -153,6 +159,10 @@ ENVIRONMENT: dict[str, Field] = {
     "pre_deploy": ("one-off services run before migrate, in order (e.g. backup)", _str_list),
     "restore": ("one-off service that restores a backup (rollback --restore-db)", _opt_str),
     "health_timeout": ("seconds to wait for every service to be healthy", _seconds),
+    "health_settle": (
+        "seconds every service must stay healthy (and not restart) before the gate passes",
+        _non_negative_seconds,
+    ),
     "smoke": ("HTTP smoke tests run after the rollout", _table_list(SMOKE, ("url",), SmokeCheck)),
     "approval": ("ask for approval before deploying", _bool),
     "notify": ("Slack-compatible webhook URLs (never printed)", _str_list),

@@ -29,7 +29,7 @@ class ComposeTarget:
         self.client = client if client is not None else connect(env.docker_host or None)
         self.store = EngineStore(self.client)
         self._driver: ComposeDriver | None = None
-        self.settle = 2.0
+        self.settle = env.health_settle
 
     @property
     def driver(self) -> ComposeDriver:

@@ -53,7 +53,7 @@ class SwarmTarget:
         swarm.ensure_manager(self.client)
         self.store = SwarmStore(self.client)
         self.on_warning: Callable[[str], None] | None = None
-        self.settle = 2.0
+        self.settle = env.health_settle
         self.job_timeout = max(300.0, env.health_timeout * 5)
         self._tmp = tempfile.TemporaryDirectory(prefix="relkit-stack-")
         self._cli: StackCLI | None = None
