@@ -260,6 +260,13 @@ def measure(case: Case, args: argparse.Namespace) -> Result:
         if case.tool == "relkit" and status == "failed":
             result.status = "n/a"  # not implemented yet, or broken: shown, never timed
         return result
+    if seconds >= args.slow:
+        # One run is all a very slow command gets: the probe is the measurement.
+        result.times_s, result.runs, result.timer = [seconds], 1, "probe"
+        result.median_s = result.mean_s = result.min_s = result.max_s = seconds
+        result.stddev_s = 0.0
+        log(f"[{case.group}] {case.name}: {seconds:.1f}s, one run (slower than --slow)")
+        return result
     runs, warmup = plan_runs(seconds, args.runs)
     use_hyperfine = not args.no_hyperfine and shutil.which("hyperfine")
     try:
@@ -506,6 +513,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=10,
                         help="runs for fast commands (slow ones get 5 or 3)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds per command run")
+    parser.add_argument("--slow", type=float, default=60,
+                        help="a command whose probe takes this many seconds is not re-run")
     parser.add_argument("--relkit", help="relkit executable (default: the one beside python)")
     parser.add_argument("--no-hyperfine", action="store_true", help="time with perf_counter")
     parser.add_argument("--out", type=Path, default=HERE / "out")
