@@ -87,6 +87,7 @@ class Case:
     prepare: list[str] | None = None
     baseline: bool = False  # the relkit row that ratios in this group refer to
     includes: str = ""
+    output_file: str | None = None  # a tool that writes its output: count that file's lines
 
 
 @dataclass
@@ -255,6 +256,9 @@ def measure(case: Case, args: argparse.Namespace) -> Result:
     log(f"[{case.group}] {case.name}: probe")
     status, error, seconds, rss, lines = probe(case, args.timeout)
     result.max_rss_kib, result.stdout_lines = rss, lines
+    if status == "ok" and case.output_file:
+        written = case.cwd / case.output_file
+        result.stdout_lines = written.read_bytes().count(b"\n") if written.exists() else None
     if status != "ok":
         result.status, result.error = status, error
         if case.tool == "relkit" and status == "failed":
@@ -368,7 +372,7 @@ def changelog_cases(tools: dict[str, Path | None], repo: Path, label: str) -> li
              includes="parses the history; noop skips rendering and writing"),
         Case(g, "semantic-release changelog (writes)", "semantic-release",
              [exe("semantic-release"), "changelog"], repo, prepare=restore,
-             includes=INCLUDES["semantic-release"]),
+             includes=INCLUDES["semantic-release"], output_file="CHANGELOG.md"),
         Case(g, "git-cliff (whole history)", "git-cliff", [exe("git-cliff")], repo,
              includes=INCLUDES["git-cliff"]),
         Case(g, "git log floor", "git",
@@ -407,7 +411,7 @@ def markdown(results: list[Result]) -> str:
         head = "| command | median | ± sd | runs | × relkit |"
         rule = "|---|---:|---:|---:|---:|"
         if memory:
-            head += " max RSS | out lines | includes |"
+            head += " max RSS | output lines | includes |"
             rule += "---:|---:|---|"
         lines += [head, rule]
         for r in rows:
@@ -554,7 +558,11 @@ def main(argv: list[str] | None = None) -> int:
         words = [w for w in args.only.split(",") if w]
         cases = [c for c in cases if any(w in c.name for w in words)]
 
-    results = [measure(case, args) for case in cases]
+    results = []
+    for case in cases:
+        results.append(measure(case, args))
+        if case.prepare:
+            subprocess.run(case.prepare, cwd=case.cwd, capture_output=True)  # leave it clean
     add_ratios(results, cases)
     verdicts = targets(results)
     found = versions(tools)
