@@ -39,7 +39,8 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # What each tool's changelog output contains on the generated history (checked
 # by reading the outputs; see README.md).
 INCLUDES = {
-    "relkit": "feat, fix, perf, refactor, revert, security, breaking (SPEC mapping)",
+    "relkit": "feat, fix, perf, refactor, revert, security, breaking first; "
+              "drops docs/chore/style/test/ci/build (output: a diff of CHANGELOG.md)",
     "cz": "feat, fix, refactor, perf, BREAKING CHANGE; drops docs/chore/style/test/ci/build/revert",
     "semantic-release": "every conventional type except revert; drops non-conventional",
     "git-cliff": "every conventional type (build under Other), revert; drops non-conventional",
