@@ -105,7 +105,8 @@ class Result:
     min_s: float | None = None
     max_s: float | None = None
     runs: int = 0
-    max_rss_kib: int | None = None
+    max_rss_kib: int | None = None  # largest process of the tree (GNU time, else wait4)
+    main_rss_kib: int | None = None  # the command's own process, sampled from /proc
     stdout_lines: int | None = None
     ratio: float | None = None
     includes: str = ""
@@ -166,13 +167,55 @@ def bench_env() -> dict[str, str]:
     return env
 
 
-def probe(case: Case, timeout: float) -> tuple[str, str, float, int, int]:
-    """Run once. Returns (status, error line, seconds, max RSS KiB, stdout lines)."""
+class PeakWatcher(threading.Thread):
+    """Samples VmHWM (peak resident memory) of one process from /proc.
+
+    wait4's ru_maxrss is the largest process of the tree: for a tool that runs
+    `git log`, that can be git. The main process's own peak shows whether the
+    tool itself holds the history in memory. The last few milliseconds before
+    exit are not sampled.
+    """
+
+    def __init__(self, pid: int, wrapped: bool) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.wrapped = pid, wrapped  # wrapped: pid is /usr/bin/time's
+        self.peak_kib, self.done = 0, threading.Event()
+
+    def run(self) -> None:
+        pid = self.pid
+        while self.wrapped and not self.done.is_set():
+            try:
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except OSError:
+                return
+            if children:
+                pid = int(children[0])
+                break
+            self.done.wait(0.001)
+        status = Path(f"/proc/{pid}/status")
+        while not self.done.is_set():
+            try:
+                for line in status.read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.peak_kib = max(self.peak_kib, int(line.split()[1]))
+            except (OSError, ValueError):
+                return
+            self.done.wait(0.005)
+
+
+def probe(case: Case, timeout: float) -> tuple[str, str, float, int, int, int]:
+    """Run once. Returns (status, error line, seconds, max RSS KiB of the process
+    tree, stdout lines, sampled peak KiB of the main process)."""
     if case.prepare:
         subprocess.run(case.prepare, cwd=case.cwd, capture_output=True)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    # GNU time reports the tree's peak from a small parent; wait4 from this
+    # Python process would count this process's own size at fork as a floor.
+    time_bin = shutil.which("time")
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r") as peak:
+        argv = [time_bin, "-f", "%M", "-o", peak.name, *case.argv] if time_bin else case.argv
         started = time.perf_counter()
-        proc = subprocess.Popen(case.argv, cwd=case.cwd, stdout=out, stderr=err,
+        proc = subprocess.Popen(argv, cwd=case.cwd, stdout=out, stderr=err,
                                 stdin=subprocess.DEVNULL, env=bench_env(),
                                 start_new_session=True)
         timed_out = threading.Event()
@@ -186,22 +229,31 @@ def probe(case: Case, timeout: float) -> tuple[str, str, float, int, int]:
 
         timer = threading.Timer(timeout, kill)
         timer.start()
+        watcher = PeakWatcher(proc.pid, wrapped=bool(time_bin))
+        watcher.start()
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - started
         timer.cancel()
+        watcher.done.set()
+        watcher.join()
+        own = watcher.peak_kib
+        tree = usage.ru_maxrss
+        if time_bin:
+            reported = peak.read().split()
+            tree = int(reported[-1]) if reported and reported[-1].isdigit() else 0
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         lines = out.read().count(b"\n")
         err.seek(0)
         error = last_line(err.read()) or ""
         if timed_out.is_set():
-            return "timeout", f"killed after {timeout:.0f}s", elapsed, usage.ru_maxrss, lines
+            return "timeout", f"killed after {timeout:.0f}s", elapsed, tree, lines, own
         if proc.returncode != 0:
             if not error:
                 out.seek(0)
                 error = last_line(out.read()) or ""
-            return "failed", f"exit {proc.returncode}: {error}", elapsed, usage.ru_maxrss, lines
-        return "ok", "", elapsed, usage.ru_maxrss, lines
+            return "failed", f"exit {proc.returncode}: {error}", elapsed, tree, lines, own
+        return "ok", "", elapsed, tree, lines, own
 
 
 def last_line(data: bytes) -> str | None:
@@ -255,8 +307,8 @@ def measure(case: Case, args: argparse.Namespace) -> Result:
         result.status, result.error = "missing", f"{case.argv[0]} not installed"
         return result
     log(f"[{case.group}] {case.name}: probe")
-    status, error, seconds, rss, lines = probe(case, args.timeout)
-    result.max_rss_kib, result.stdout_lines = rss, lines
+    status, error, seconds, rss, lines, own = probe(case, args.timeout)
+    result.max_rss_kib, result.stdout_lines, result.main_rss_kib = rss, lines, own or None
     if status == "ok" and case.output_file:
         written = case.cwd / case.output_file
         result.stdout_lines = written.read_bytes().count(b"\n") if written.exists() else None
@@ -412,8 +464,8 @@ def markdown(results: list[Result]) -> str:
         head = "| command | median | ± sd | runs | × relkit |"
         rule = "|---|---:|---:|---:|---:|"
         if memory:
-            head += " max RSS | output lines | includes |"
-            rule += "---:|---:|---|"
+            head += " max RSS tree | max RSS main | output lines | includes |"
+            rule += "---:|---:|---:|---|"
         lines += [head, rule]
         for r in rows:
             if r.status == "ok":
@@ -423,9 +475,11 @@ def markdown(results: list[Result]) -> str:
                 cells = [f"{r.status}", "", "", ""]
             row = f"| `{r.name}` | " + " | ".join(cells) + " |"
             if memory:
-                rss = fmt_rss(r.max_rss_kib) if r.status == "ok" else ""
-                lines_out = str(r.stdout_lines) if r.status == "ok" else ""
-                row += f" {rss} | {lines_out} | {r.includes} |"
+                ok = r.status == "ok"
+                rss = fmt_rss(r.max_rss_kib) if ok else ""
+                main_rss = fmt_rss(r.main_rss_kib) if ok else ""
+                lines_out = str(r.stdout_lines) if ok and r.stdout_lines is not None else ""
+                row += f" {rss} | {main_rss} | {lines_out} | {r.includes} |"
             lines.append(row)
         errors = [r for r in rows if r.error]
         if errors:
@@ -473,8 +527,9 @@ def targets(results: list[Result]) -> list[tuple[str, str]]:
     mems = [r for r in results if r.group.startswith("changelog") and r.tool == "relkit"
             and r.status == "ok"]
     if len(mems) >= 2:
-        low, high = mems[0].max_rss_kib or 0, mems[-1].max_rss_kib or 0
-        out.append((f"relkit changelog memory flat ({mems[-1].group} ≤ 1.25× {mems[0].group})",
+        low, high = mems[0].main_rss_kib or 0, mems[-1].main_rss_kib or 0
+        out.append((f"relkit changelog memory flat (main process: {mems[-1].group} "
+                    f"≤ 1.25× {mems[0].group})",
                     verdict(high / 1024, low / 1024 * 1.25, "{value:.0f} MiB vs {limit:.0f} MiB")))
     return out
 
@@ -559,6 +614,7 @@ def main(argv: list[str] | None = None) -> int:
         words = [w for w in args.only.split(",") if w]
         cases = [c for c in cases if any(w in c.name for w in words)]
 
+    load_before = os.getloadavg()
     results = []
     for case in cases:
         results.append(measure(case, args))
@@ -573,7 +629,8 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "argv": sys.argv[1:],
-        "machine": {"system": platform.platform(), "cpus": os.cpu_count()},
+        "machine": {"system": platform.platform(), "cpus": os.cpu_count(),
+                    "loadavg_before": load_before, "loadavg_after": os.getloadavg()},
         "versions": found,
         "repos": {"tag_every": args.tag_every, "seed": args.seed,
                   "generator": generator_key(), "sizes": sorted(repos)},
@@ -585,7 +642,8 @@ def main(argv: list[str] | None = None) -> int:
         (args.out / name).write_text(json.dumps(report, indent=2) + "\n")
 
     print(f"## relkit benchmarks ({report['date']}, {os.cpu_count()} CPUs, "
-          f"tag every {args.tag_every}, seed {args.seed})\n")
+          f"tag every {args.tag_every}, seed {args.seed}; 1-min load average "
+          f"{load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after)\n")
     print(markdown(results))
     if verdicts:
         print("### targets\n")
