@@ -14,6 +14,7 @@ markdown tables, with ratios relative to relkit and the targets from README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -222,10 +223,8 @@ def probe(case: Case, timeout: float) -> tuple[str, str, float, int, int, int]:
 
         def kill() -> None:
             timed_out.set()
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
         timer = threading.Timer(timeout, kill)
         timer.start()
@@ -240,7 +239,7 @@ def probe(case: Case, timeout: float) -> tuple[str, str, float, int, int, int]:
         tree = usage.ru_maxrss
         if time_bin:
             reported = peak.read().split()
-            tree = int(reported[-1]) if reported and reported[-1].isdigit() else 0
+            tree = int(reported[-1]) if reported and reported[-1].isdigit() else tree
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         lines = out.read().count(b"\n")
