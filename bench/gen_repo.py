@@ -58,13 +58,35 @@ RELEASER = ("Release Bot", "release-bot@example.com", "+0000")
 
 # (type, weight); "other" is a non-conventional message.
 TYPES = [
-    ("feat", 20), ("fix", 24), ("perf", 3), ("refactor", 8), ("docs", 8),
-    ("chore", 8), ("style", 3), ("test", 7), ("ci", 3), ("build", 3),
-    ("revert", 1), ("other", 8),
+    ("feat", 20),
+    ("fix", 24),
+    ("perf", 3),
+    ("refactor", 8),
+    ("docs", 8),
+    ("chore", 8),
+    ("style", 3),
+    ("test", 7),
+    ("ci", 3),
+    ("build", 3),
+    ("revert", 1),
+    ("other", 8),
 ]
 SCOPES = [
-    "api", "cli", "db", "auth", "config", "deploy", "docker", "changelog",
-    "core", "ui", "deps", "migrations", "security", "cache", "metrics",
+    "api",
+    "cli",
+    "db",
+    "auth",
+    "config",
+    "deploy",
+    "docker",
+    "changelog",
+    "core",
+    "ui",
+    "deps",
+    "migrations",
+    "security",
+    "cache",
+    "metrics",
 ]
 VERBS = {
     "feat": ["add", "support", "introduce", "allow", "expose", "enable"],
@@ -79,25 +101,66 @@ VERBS = {
     "build": ["pin", "upgrade", "slim", "bump"],
 }
 OBJECTS = [
-    "retry logic", "connection pool", "health endpoint", "version endpoint",
-    "pagination", "rate limiter", "token refresh", "config loader",
-    "migration runner", "backup job", "request logging", "error pages",
-    "CSV export", "search index", "session store", "webhook delivery",
-    "audit log", "user settings", "feature flags", "timezone handling",
-    "unicode names", "empty payloads", "large uploads", "graceful shutdown",
-    "TLS settings", "docker image", "compose file", "release workflow",
-    "dependency cache", "metrics exporter", "password reset", "invite emails",
+    "retry logic",
+    "connection pool",
+    "health endpoint",
+    "version endpoint",
+    "pagination",
+    "rate limiter",
+    "token refresh",
+    "config loader",
+    "migration runner",
+    "backup job",
+    "request logging",
+    "error pages",
+    "CSV export",
+    "search index",
+    "session store",
+    "webhook delivery",
+    "audit log",
+    "user settings",
+    "feature flags",
+    "timezone handling",
+    "unicode names",
+    "empty payloads",
+    "large uploads",
+    "graceful shutdown",
+    "TLS settings",
+    "docker image",
+    "compose file",
+    "release workflow",
+    "dependency cache",
+    "metrics exporter",
+    "password reset",
+    "invite emails",
 ]
 QUALIFIERS = [
-    "", "", "", " for admins", " on startup", " in the worker", " under load",
-    " when the database is down", " with empty input", " behind a proxy",
-    " for long-running requests", " in dry-run mode",
+    "",
+    "",
+    "",
+    " for admins",
+    " on startup",
+    " in the worker",
+    " under load",
+    " when the database is down",
+    " with empty input",
+    " behind a proxy",
+    " for long-running requests",
+    " in dry-run mode",
 ]
 OTHER_SUBJECTS = [
-    "WIP", "wip: try another approach", "Update README.md", "fixed typo",
-    "Merge branch 'main' into feature/{obj}", "Merge pull request #{n} from acme/{obj}",
-    "more tests", "address review comments", "Initial work on {obj}",
-    'Revert "{prev}"', "oops", "Apply suggestions from code review",
+    "WIP",
+    "wip: try another approach",
+    "Update README.md",
+    "fixed typo",
+    "Merge branch 'main' into feature/{obj}",
+    "Merge pull request #{n} from acme/{obj}",
+    "more tests",
+    "address review comments",
+    "Initial work on {obj}",
+    'Revert "{prev}"',
+    "oops",
+    "Apply suggestions from code review",
 ]
 BODY_SENTENCES = [
     "The previous behaviour surprised users who upgraded from the old release.",
@@ -112,22 +175,56 @@ BODY_SENTENCES = [
     "It also removes a race between the two background tasks.",
 ]
 FILES_BY_KIND = {
-    "src": [f"src/app/{name}.py" for name in (
-        "api", "cli", "db", "auth", "config", "deploy", "cache", "metrics",
-        "models", "views", "tasks", "search", "export", "webhooks", "settings",
-    )],
-    "tests": [f"tests/test_{name}.py" for name in (
-        "api", "cli", "db", "auth", "config", "deploy", "cache", "models",
-    )],
+    "src": [
+        f"src/app/{name}.py"
+        for name in (
+            "api",
+            "cli",
+            "db",
+            "auth",
+            "config",
+            "deploy",
+            "cache",
+            "metrics",
+            "models",
+            "views",
+            "tasks",
+            "search",
+            "export",
+            "webhooks",
+            "settings",
+        )
+    ],
+    "tests": [
+        f"tests/test_{name}.py"
+        for name in (
+            "api",
+            "cli",
+            "db",
+            "auth",
+            "config",
+            "deploy",
+            "cache",
+            "models",
+        )
+    ],
     "docs": ["README.md", "docs/index.md", "docs/deploy.md", "docs/config.md", "docs/api.md"],
     "ci": [".github/workflows/ci.yml", ".github/workflows/release.yml"],
     "build": ["Dockerfile", "requirements.txt"],
 }
 KIND_FOR_TYPE = {
-    "feat": ["src", "src", "tests", "docs"], "fix": ["src", "src", "tests"],
-    "perf": ["src"], "refactor": ["src", "src", "tests"], "docs": ["docs"],
-    "chore": ["build", "src", "docs"], "style": ["src", "tests"], "test": ["tests"],
-    "ci": ["ci"], "build": ["build"], "revert": ["src"], "other": ["src", "tests", "docs"],
+    "feat": ["src", "src", "tests", "docs"],
+    "fix": ["src", "src", "tests"],
+    "perf": ["src"],
+    "refactor": ["src", "src", "tests"],
+    "docs": ["docs"],
+    "chore": ["build", "src", "docs"],
+    "style": ["src", "tests"],
+    "test": ["tests"],
+    "ci": ["ci"],
+    "build": ["build"],
+    "revert": ["src"],
+    "other": ["src", "tests", "docs"],
 }
 KEEP_LINES = 12  # a touched file keeps its last KEEP_LINES change lines: small blobs
 
@@ -195,12 +292,18 @@ def make_message(rng: random.Random, history: History, serial: int) -> Message:
         template = rng.choice(OTHER_SUBJECTS)
         prev = history.subjects[-1] if history.subjects else "initial commit"
         subject = template.format(obj=obj.replace(" ", "-"), n=serial, prev=prev)
-        body = [f'This reverts commit {rng.getrandbits(160):040x}.'] if subject.startswith(
-            "Revert") else []
+        body = (
+            [f"This reverts commit {rng.getrandbits(160):040x}."]
+            if subject.startswith("Revert")
+            else []
+        )
         return Message(_join(subject, body), 0, kind)
     if kind == "revert":
-        prev = history.subjects[-rng.randint(1, min(50, len(history.subjects)))] if (
-            history.subjects) else "feat: initial"
+        prev = (
+            history.subjects[-rng.randint(1, min(50, len(history.subjects)))]
+            if (history.subjects)
+            else "feat: initial"
+        )
         subject = f"revert: {prev}"
         body = [f"This reverts commit {rng.getrandbits(160):040x}."]
         return Message(_join(subject, body), 0, kind)
@@ -255,8 +358,9 @@ def _touch(history: History, path: str, line: str) -> bytes:
     return _file(path, text)
 
 
-def _commit(mark: int, who: tuple[str, str, str], when: int, message: str,
-            changes: list[bytes]) -> bytes:
+def _commit(
+    mark: int, who: tuple[str, str, str], when: int, message: str, changes: list[bytes]
+) -> bytes:
     name, email, tz = who
     ident = f"{name} <{email}> {when} {tz}".encode()
     head = b"commit refs/heads/main\nmark :%d\nauthor %s\ncommitter %s\n" % (mark, ident, ident)
@@ -267,8 +371,9 @@ def _tag(name: str, mark: int, when: int, message: str, lightweight: bool) -> by
     if lightweight:
         return b"reset refs/tags/%s\nfrom :%d\n" % (name.encode(), mark)
     rname, remail, rtz = RELEASER
-    return (b"tag %s\nfrom :%d\ntagger %s <%s> %d %s\n" % (
-        name.encode(), mark, rname.encode(), remail.encode(), when, rtz.encode())
+    return (
+        b"tag %s\nfrom :%d\ntagger %s <%s> %d %s\n"
+        % (name.encode(), mark, rname.encode(), remail.encode(), when, rtz.encode())
     ) + _data(message)
 
 
@@ -280,8 +385,7 @@ def release_points(commits: int, tag_every: int, unreleased: int) -> set[int]:
     return set(range(last, 1, -tag_every))
 
 
-def stream(commits: int, tag_every: int, seed: int, unreleased: int,
-           lightweight: bool = False):
+def stream(commits: int, tag_every: int, seed: int, unreleased: int, lightweight: bool = False):
     """Yield the fast-import stream in chunks."""
     rng = random.Random(seed)
     history = History(rng)
@@ -295,8 +399,9 @@ def stream(commits: int, tag_every: int, seed: int, unreleased: int,
         _file(".gitignore", "__pycache__/\n.venv/\n"),
         _file("src/app/__init__.py", '"""bench-service."""\n'),
     ]
-    initial += [_touch(history, path, "created") for paths in FILES_BY_KIND.values()
-                for path in paths]
+    initial += [
+        _touch(history, path, "created") for paths in FILES_BY_KIND.values() for path in paths
+    ]
     yield _commit(1, AUTHORS[0], history.when, "chore: initial commit\n", initial)
     history.subjects.append("chore: initial commit")
 
@@ -307,8 +412,13 @@ def stream(commits: int, tag_every: int, seed: int, unreleased: int,
             version = version.bump(pending)
             pending = 0
             text = f"chore(release): {version}\n"
-            yield _commit(serial, RELEASER, history.when, text,
-                          [_file("pyproject.toml", PYPROJECT.format(version=version))])
+            yield _commit(
+                serial,
+                RELEASER,
+                history.when,
+                text,
+                [_file("pyproject.toml", PYPROJECT.format(version=version))],
+            )
             yield _tag(f"v{version}", serial, history.when, f"Release {version}\n", lightweight)
             history.subjects.append(text.strip())
             continue
@@ -326,18 +436,22 @@ def stream(commits: int, tag_every: int, seed: int, unreleased: int,
     yield b"done\n"
 
 
-def generate(dest: Path, commits: int, tag_every: int, seed: int, unreleased: int,
-             lightweight: bool = False) -> None:
+def generate(
+    dest: Path, commits: int, tag_every: int, seed: int, unreleased: int, lightweight: bool = False
+) -> None:
     if dest.exists() and any(dest.iterdir()):
         raise SystemExit(f"error: {dest} exists and is not empty — pick a new DEST")
     dest.mkdir(parents=True, exist_ok=True)
     git = ["git", "-C", str(dest)]
     subprocess.run([*git, "init", "--quiet", "--initial-branch=main"], check=True)
-    for key, value in (("user.name", "Bench Runner"), ("user.email", "bench@example.com"),
-                       ("commit.gpgsign", "false"), ("tag.gpgsign", "false")):
+    for key, value in (
+        ("user.name", "Bench Runner"),
+        ("user.email", "bench@example.com"),
+        ("commit.gpgsign", "false"),
+        ("tag.gpgsign", "false"),
+    ):
         subprocess.run([*git, "config", key, value], check=True)
-    importer = subprocess.Popen([*git, "fast-import", "--quiet", "--done"],
-                                stdin=subprocess.PIPE)
+    importer = subprocess.Popen([*git, "fast-import", "--quiet", "--done"], stdin=subprocess.PIPE)
     assert importer.stdin is not None
     buffer: list[bytes] = []
     size = 0
@@ -358,13 +472,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dest", type=Path, help="directory to create (must be new or empty)")
     parser.add_argument("--commits", type=int, default=20000, help="number of commits (>= 1)")
-    parser.add_argument("--tag-every", type=int, default=200,
-                        help="a release commit and tag every K commits (0: no tags)")
+    parser.add_argument(
+        "--tag-every",
+        type=int,
+        default=200,
+        help="a release commit and tag every K commits (0: no tags)",
+    )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--unreleased", type=int, default=None,
-                        help="commits after the last tag (default: tag-every / 2)")
-    parser.add_argument("--lightweight", action="store_true",
-                        help="lightweight tags instead of annotated ones")
+    parser.add_argument(
+        "--unreleased",
+        type=int,
+        default=None,
+        help="commits after the last tag (default: tag-every / 2)",
+    )
+    parser.add_argument(
+        "--lightweight", action="store_true", help="lightweight tags instead of annotated ones"
+    )
     args = parser.parse_args(argv)
     if args.commits < 1:
         parser.error("--commits must be at least 1")

@@ -41,7 +41,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # by reading the outputs; see README.md).
 INCLUDES = {
     "relkit": "feat, fix, perf, refactor, revert, security, breaking first; "
-              "drops docs/chore/style/test/ci/build (output: a diff of CHANGELOG.md)",
+    "drops docs/chore/style/test/ci/build (output: a diff of CHANGELOG.md)",
     "cz": "feat, fix, refactor, perf, BREAKING CHANGE; drops docs/chore/style/test/ci/build/revert",
     "semantic-release": "every conventional type except revert; drops non-conventional",
     "git-cliff": "every conventional type (build under Other), revert; drops non-conventional",
@@ -128,9 +128,20 @@ def base_repo(out: Path, commits: int, tag_every: int, seed: int) -> Path:
     if not (path / ".git").is_dir():
         shutil.rmtree(path, ignore_errors=True)
         started = time.perf_counter()
-        subprocess.run([sys.executable, str(HERE / "gen_repo.py"), str(path),
-                        "--commits", str(commits), "--tag-every", str(tag_every),
-                        "--seed", str(seed)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(HERE / "gen_repo.py"),
+                str(path),
+                "--commits",
+                str(commits),
+                "--tag-every",
+                str(tag_every),
+                "--seed",
+                str(seed),
+            ],
+            check=True,
+        )
         log(f"generated {path.name} in {time.perf_counter() - started:.1f}s")
     return path
 
@@ -163,8 +174,13 @@ def log(message: str) -> None:
 
 def bench_env() -> dict[str, str]:
     env = dict(os.environ)
-    env.update(NO_COLOR="1", TERM="dumb", COLUMNS="100", PYTHONDONTWRITEBYTECODE="1",
-               GIT_TERMINAL_PROMPT="0")
+    env.update(
+        NO_COLOR="1",
+        TERM="dumb",
+        COLUMNS="100",
+        PYTHONDONTWRITEBYTECODE="1",
+        GIT_TERMINAL_PROMPT="0",
+    )
     return env
 
 
@@ -212,13 +228,22 @@ def probe(case: Case, timeout: float) -> tuple[str, str, float, int, int, int]:
     # GNU time reports the tree's peak from a small parent; wait4 from this
     # Python process would count this process's own size at fork as a floor.
     time_bin = shutil.which("time")
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
-            tempfile.NamedTemporaryFile("r") as peak:
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r") as peak,
+    ):
         argv = [time_bin, "-f", "%M", "-o", peak.name, *case.argv] if time_bin else case.argv
         started = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=case.cwd, stdout=out, stderr=err,
-                                stdin=subprocess.DEVNULL, env=bench_env(),
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            cwd=case.cwd,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            env=bench_env(),
+            start_new_session=True,
+        )
         timed_out = threading.Event()
 
         def kill() -> None:
@@ -275,13 +300,28 @@ def plan_runs(seconds: float, max_runs: int) -> tuple[int, int]:
 def time_hyperfine(case: Case, runs: int, warmup: int, timeout: float) -> list[float]:
     with tempfile.TemporaryDirectory() as tmp:
         export = Path(tmp) / "result.json"
-        cmd = ["hyperfine", "--shell=none", "--style=none", "--runs", str(runs),
-               "--warmup", str(warmup), "--export-json", str(export)]
+        cmd = [
+            "hyperfine",
+            "--shell=none",
+            "--style=none",
+            "--runs",
+            str(runs),
+            "--warmup",
+            str(warmup),
+            "--export-json",
+            str(export),
+        ]
         if case.prepare:
             cmd += ["--prepare", shlex.join(case.prepare)]
         cmd += ["--", shlex.join(case.argv)]
-        subprocess.run(cmd, cwd=case.cwd, env=bench_env(), check=True, capture_output=True,
-                       timeout=timeout * (runs + warmup) + 60)
+        subprocess.run(
+            cmd,
+            cwd=case.cwd,
+            env=bench_env(),
+            check=True,
+            capture_output=True,
+            timeout=timeout * (runs + warmup) + 60,
+        )
         data = json.loads(export.read_text())
         return list(data["results"][0]["times"])
 
@@ -292,8 +332,15 @@ def time_own(case: Case, runs: int, warmup: int, timeout: float) -> list[float]:
         if case.prepare:
             subprocess.run(case.prepare, cwd=case.cwd, capture_output=True)
         started = time.perf_counter()
-        subprocess.run(case.argv, cwd=case.cwd, env=bench_env(), stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, check=True, timeout=timeout)
+        subprocess.run(
+            case.argv,
+            cwd=case.cwd,
+            env=bench_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=True,
+            timeout=timeout,
+        )
         if i >= warmup:
             times.append(time.perf_counter() - started)
     return times
@@ -366,8 +413,10 @@ def find_tools(args: argparse.Namespace) -> dict[str, Path | None]:
         found = shutil.which(name)
         return Path(found) if found else None
 
-    tools = {name: find(name) for name in (
-        "cz", "semantic-release", "git-cliff", "towncrier", "bump-my-version", "git")}
+    tools = {
+        name: find(name)
+        for name in ("cz", "semantic-release", "git-cliff", "towncrier", "bump-my-version", "git")
+    }
     tools["relkit"] = Path(args.relkit) if args.relkit else find("relkit")
     return tools
 
@@ -383,10 +432,16 @@ def startup_cases(tools: dict[str, Path | None], repo: Path) -> list[Case]:
         Case(g, "relkit version", "relkit", [exe("relkit"), "version"], repo),
         Case(g, "towncrier --help", "towncrier", [exe("towncrier"), "--help"], repo),
         Case(g, "cz --help", "cz", [exe("cz"), "--help"], repo),
-        Case(g, "bump-my-version --help", "bump-my-version",
-             [exe("bump-my-version"), "--help"], repo),
-        Case(g, "semantic-release --help", "semantic-release",
-             [exe("semantic-release"), "--help"], repo),
+        Case(
+            g, "bump-my-version --help", "bump-my-version", [exe("bump-my-version"), "--help"], repo
+        ),
+        Case(
+            g,
+            "semantic-release --help",
+            "semantic-release",
+            [exe("semantic-release"), "--help"],
+            repo,
+        ),
         Case(g, "git-cliff --help", "git-cliff", [exe("git-cliff"), "--help"], repo),
     ]
 
@@ -397,13 +452,29 @@ def next_cases(tools: dict[str, Path | None], repo: Path, label: str) -> list[Ca
 
     g = f"next-version {label}"
     return [
-        Case(g, "relkit version --next auto", "relkit",
-             [exe("relkit"), "version", "--next", "auto"], repo, baseline=True),
+        Case(
+            g,
+            "relkit version --next auto",
+            "relkit",
+            [exe("relkit"), "version", "--next", "auto"],
+            repo,
+            baseline=True,
+        ),
         Case(g, "cz bump --get-next", "cz", [exe("cz"), "bump", "--get-next"], repo),
-        Case(g, "semantic-release version --print", "semantic-release",
-             [exe("semantic-release"), "version", "--print"], repo),
-        Case(g, "git-cliff --unreleased --bumped-version", "git-cliff",
-             [exe("git-cliff"), "--unreleased", "--bumped-version"], repo),
+        Case(
+            g,
+            "semantic-release version --print",
+            "semantic-release",
+            [exe("semantic-release"), "version", "--print"],
+            repo,
+        ),
+        Case(
+            g,
+            "git-cliff --unreleased --bumped-version",
+            "git-cliff",
+            [exe("git-cliff"), "--unreleased", "--bumped-version"],
+            repo,
+        ),
     ]
 
 
@@ -414,21 +485,57 @@ def changelog_cases(tools: dict[str, Path | None], repo: Path, label: str) -> li
     g = f"changelog {label}"
     restore = ["git", "checkout", "--quiet", "--", "CHANGELOG.md"]
     return [
-        Case(g, "relkit changelog generate --all --dry-run", "relkit",
-             [exe("relkit"), "changelog", "generate", "--all", "--dry-run"], repo,
-             baseline=True, includes=INCLUDES["relkit"]),
-        Case(g, "cz changelog --dry-run", "cz", [exe("cz"), "changelog", "--dry-run"], repo,
-             includes=INCLUDES["cz"]),
-        Case(g, "semantic-release --noop changelog", "semantic-release",
-             [exe("semantic-release"), "--noop", "changelog"], repo,
-             includes="parses the history; noop skips rendering and writing"),
-        Case(g, "semantic-release changelog (writes)", "semantic-release",
-             [exe("semantic-release"), "changelog"], repo, prepare=restore,
-             includes=INCLUDES["semantic-release"], output_file="CHANGELOG.md"),
-        Case(g, "git-cliff (whole history)", "git-cliff", [exe("git-cliff")], repo,
-             includes=INCLUDES["git-cliff"]),
-        Case(g, "git log floor", "git",
-             ["git", "log", "--format=%H%x1f%s%x1f%b%x1e"], repo, includes=INCLUDES["git"]),
+        Case(
+            g,
+            "relkit changelog generate --all --dry-run",
+            "relkit",
+            [exe("relkit"), "changelog", "generate", "--all", "--dry-run"],
+            repo,
+            baseline=True,
+            includes=INCLUDES["relkit"],
+        ),
+        Case(
+            g,
+            "cz changelog --dry-run",
+            "cz",
+            [exe("cz"), "changelog", "--dry-run"],
+            repo,
+            includes=INCLUDES["cz"],
+        ),
+        Case(
+            g,
+            "semantic-release --noop changelog",
+            "semantic-release",
+            [exe("semantic-release"), "--noop", "changelog"],
+            repo,
+            includes="parses the history; noop skips rendering and writing",
+        ),
+        Case(
+            g,
+            "semantic-release changelog (writes)",
+            "semantic-release",
+            [exe("semantic-release"), "changelog"],
+            repo,
+            prepare=restore,
+            includes=INCLUDES["semantic-release"],
+            output_file="CHANGELOG.md",
+        ),
+        Case(
+            g,
+            "git-cliff (whole history)",
+            "git-cliff",
+            [exe("git-cliff")],
+            repo,
+            includes=INCLUDES["git-cliff"],
+        ),
+        Case(
+            g,
+            "git log floor",
+            "git",
+            ["git", "log", "--format=%H%x1f%s%x1f%b%x1e"],
+            repo,
+            includes=INCLUDES["git"],
+        ),
     ]
 
 
@@ -468,8 +575,12 @@ def markdown(results: list[Result]) -> str:
         lines += [head, rule]
         for r in rows:
             if r.status == "ok":
-                cells = [fmt_time(r.median_s), fmt_time(r.stddev_s), str(r.runs),
-                         f"{r.ratio:.2f}" if r.ratio is not None else "n/a"]
+                cells = [
+                    fmt_time(r.median_s),
+                    fmt_time(r.stddev_s),
+                    str(r.runs),
+                    f"{r.ratio:.2f}" if r.ratio is not None else "n/a",
+                ]
             else:
                 cells = [f"{r.status}", "", "", ""]
             row = f"| `{r.name}` | " + " | ".join(cells) + " |"
@@ -506,50 +617,80 @@ def targets(results: list[Result]) -> list[tuple[str, str]]:
     town = t("startup", "towncrier --help")
     for name in ("relkit --help", "relkit version"):
         if ("startup", name) in by:
-            out.append((f"{name} ≤ towncrier --help",
-                        verdict(t("startup", name), town, "{value:.3f}s vs {limit:.3f}s")))
+            out.append(
+                (
+                    f"{name} ≤ towncrier --help",
+                    verdict(t("startup", name), town, "{value:.3f}s vs {limit:.3f}s"),
+                )
+            )
     for group in dict.fromkeys(r.group for r in results):
         if group.startswith("next-version"):
             cz = t(group, "cz bump --get-next")
-            out.append((f"[{group}] relkit version --next auto ≤ ½ cz bump --get-next",
-                        verdict(t(group, "relkit version --next auto"),
-                                cz / 2 if cz else None, "{value:.3f}s vs {limit:.3f}s")))
+            out.append(
+                (
+                    f"[{group}] relkit version --next auto ≤ ½ cz bump --get-next",
+                    verdict(
+                        t(group, "relkit version --next auto"),
+                        cz / 2 if cz else None,
+                        "{value:.3f}s vs {limit:.3f}s",
+                    ),
+                )
+            )
         if group.startswith("changelog"):
             rk = t(group, "relkit changelog generate --all --dry-run")
             cz = t(group, "cz changelog --dry-run")
             floor = t(group, "git log floor")
-            out.append((f"[{group}] relkit changelog ≤ ⅓ cz changelog --dry-run",
-                        verdict(rk, cz / 3 if cz else None, "{value:.3f}s vs {limit:.3f}s")))
-            out.append((f"[{group}] relkit changelog ≤ 2× git log floor",
-                        verdict(rk, floor * 2 if floor else None,
-                                "{value:.3f}s vs {limit:.3f}s")))
-    mems = [r for r in results if r.group.startswith("changelog") and r.tool == "relkit"
-            and r.status == "ok"]
+            out.append(
+                (
+                    f"[{group}] relkit changelog ≤ ⅓ cz changelog --dry-run",
+                    verdict(rk, cz / 3 if cz else None, "{value:.3f}s vs {limit:.3f}s"),
+                )
+            )
+            out.append(
+                (
+                    f"[{group}] relkit changelog ≤ 2× git log floor",
+                    verdict(rk, floor * 2 if floor else None, "{value:.3f}s vs {limit:.3f}s"),
+                )
+            )
+    mems = [
+        r
+        for r in results
+        if r.group.startswith("changelog") and r.tool == "relkit" and r.status == "ok"
+    ]
     if len(mems) >= 2:
         low, high = mems[0].main_rss_kib or 0, mems[-1].main_rss_kib or 0
-        out.append((f"relkit changelog memory flat (main process: {mems[-1].group} "
-                    f"≤ 1.25× {mems[0].group})",
-                    verdict(high / 1024, low / 1024 * 1.25, "{value:.0f} MiB vs {limit:.0f} MiB")))
+        out.append(
+            (
+                f"relkit changelog memory flat (main process: {mems[-1].group} "
+                f"≤ 1.25× {mems[0].group})",
+                verdict(high / 1024, low / 1024 * 1.25, "{value:.0f} MiB vs {limit:.0f} MiB"),
+            )
+        )
     return out
 
 
 def versions(tools: dict[str, Path | None]) -> dict[str, str]:
     found = {}
-    for name, argv in (("relkit", ["--version"]), ("cz", ["version"]),
-                       ("semantic-release", ["--version"]), ("git-cliff", ["--version"]),
-                       ("towncrier", ["--version"]), ("bump-my-version", ["--version"]),
-                       ("git", ["--version"])):
+    for name, argv in (
+        ("relkit", ["--version"]),
+        ("cz", ["version"]),
+        ("semantic-release", ["--version"]),
+        ("git-cliff", ["--version"]),
+        ("towncrier", ["--version"]),
+        ("bump-my-version", ["--version"]),
+        ("git", ["--version"]),
+    ):
         path = tools.get(name)
         if not path:
             found[name] = "missing"
             continue
-        proc = subprocess.run([str(path), *argv], capture_output=True, text=True,
-                              env=bench_env())
+        proc = subprocess.run([str(path), *argv], capture_output=True, text=True, env=bench_env())
         text = (proc.stdout.strip() or proc.stderr.strip()).splitlines()
         found[name] = ANSI.sub("", text[-1]) if proc.returncode == 0 and text else "unknown"
     if shutil.which("hyperfine"):
-        found["hyperfine"] = subprocess.run(["hyperfine", "--version"], capture_output=True,
-                                            text=True).stdout.strip()
+        found["hyperfine"] = subprocess.run(
+            ["hyperfine", "--version"], capture_output=True, text=True
+        ).stdout.strip()
     found["python"] = platform.python_version()
     return found
 
@@ -559,21 +700,33 @@ def versions(tools: dict[str, Path | None]) -> dict[str, str]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bench", default=",".join(BENCHES),
-                        help=f"comma-separated subset of {','.join(BENCHES)}")
-    parser.add_argument("--only", default="",
-                        help="run only commands whose name contains one of these "
-                             "comma-separated words (e.g. relkit,git log)")
+    parser.add_argument(
+        "--bench", default=",".join(BENCHES), help=f"comma-separated subset of {','.join(BENCHES)}"
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="run only commands whose name contains one of these "
+        "comma-separated words (e.g. relkit,git log)",
+    )
     parser.add_argument("--next-commits", type=int, default=20000)
-    parser.add_argument("--changelog-commits", default="20000,100000",
-                        help="comma-separated history sizes for the changelog benchmark")
+    parser.add_argument(
+        "--changelog-commits",
+        default="20000,100000",
+        help="comma-separated history sizes for the changelog benchmark",
+    )
     parser.add_argument("--tag-every", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--runs", type=int, default=10,
-                        help="runs for fast commands (slow ones get 5 or 3)")
+    parser.add_argument(
+        "--runs", type=int, default=10, help="runs for fast commands (slow ones get 5 or 3)"
+    )
     parser.add_argument("--timeout", type=float, default=300, help="seconds per command run")
-    parser.add_argument("--slow", type=float, default=60,
-                        help="a command whose probe takes this many seconds is not re-run")
+    parser.add_argument(
+        "--slow",
+        type=float,
+        default=60,
+        help="a command whose probe takes this many seconds is not re-run",
+    )
     parser.add_argument("--relkit", help="relkit executable (default: the one beside python)")
     parser.add_argument("--no-hyperfine", action="store_true", help="time with perf_counter")
     parser.add_argument("--out", type=Path, default=HERE / "out")
@@ -597,7 +750,8 @@ def main(argv: list[str] | None = None) -> int:
     def repo(commits: int) -> Path:
         if commits not in repos:
             repos[commits] = work_repo(
-                base_repo(args.out, commits, args.tag_every, args.seed), tools)
+                base_repo(args.out, commits, args.tag_every, args.seed), tools
+            )
         return repos[commits]
 
     label = f"{args.next_commits // 1000}k commits / {args.next_commits // args.tag_every} tags"
@@ -608,7 +762,8 @@ def main(argv: list[str] | None = None) -> int:
     if "changelog" in chosen:
         for size in sizes:
             cases += changelog_cases(
-                tools, repo(size), f"{size // 1000}k commits / {size // args.tag_every} tags")
+                tools, repo(size), f"{size // 1000}k commits / {size // args.tag_every} tags"
+            )
     if args.only:
         words = [w for w in args.only.split(",") if w]
         cases = [c for c in cases if any(w in c.name for w in words)]
@@ -628,11 +783,19 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "argv": sys.argv[1:],
-        "machine": {"system": platform.platform(), "cpus": os.cpu_count(),
-                    "loadavg_before": load_before, "loadavg_after": os.getloadavg()},
+        "machine": {
+            "system": platform.platform(),
+            "cpus": os.cpu_count(),
+            "loadavg_before": load_before,
+            "loadavg_after": os.getloadavg(),
+        },
         "versions": found,
-        "repos": {"tag_every": args.tag_every, "seed": args.seed,
-                  "generator": generator_key(), "sizes": sorted(repos)},
+        "repos": {
+            "tag_every": args.tag_every,
+            "seed": args.seed,
+            "generator": generator_key(),
+            "sizes": sorted(repos),
+        },
         "results": [asdict(r) for r in results],
         "targets": dict(verdicts),
         "children_cpu_s": round(children.ru_utime + children.ru_stime, 2),
@@ -640,9 +803,11 @@ def main(argv: list[str] | None = None) -> int:
     for name in (f"results-{stamp}.json", "latest.json"):
         (args.out / name).write_text(json.dumps(report, indent=2) + "\n")
 
-    print(f"## relkit benchmarks ({report['date']}, {os.cpu_count()} CPUs, "
-          f"tag every {args.tag_every}, seed {args.seed}; 1-min load average "
-          f"{load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after)\n")
+    print(
+        f"## relkit benchmarks ({report['date']}, {os.cpu_count()} CPUs, "
+        f"tag every {args.tag_every}, seed {args.seed}; 1-min load average "
+        f"{load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after)\n"
+    )
     print(markdown(results))
     if verdicts:
         print("### targets\n")
