@@ -720,7 +720,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--runs", type=int, default=10, help="runs for fast commands (slow ones get 5 or 3)"
     )
-    parser.add_argument("--timeout", type=float, default=300, help="seconds per command run")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per command run")
     parser.add_argument(
         "--slow",
         type=float,
