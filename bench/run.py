@@ -769,6 +769,7 @@ def main(argv: list[str] | None = None) -> int:
         cases = [c for c in cases if any(w in c.name for w in words)]
 
     load_before = os.getloadavg()
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     results = []
     for case in cases:
         results.append(measure(case, args))
@@ -781,7 +782,8 @@ def main(argv: list[str] | None = None) -> int:
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     report = {
-        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "date": started,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "argv": sys.argv[1:],
         "machine": {
             "system": platform.platform(),
