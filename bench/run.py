@@ -126,8 +126,9 @@ def base_repo(out: Path, commits: int, tag_every: int, seed: int) -> Path:
     """A generated repository, cached under out/repos by parameters and generator hash."""
     path = out / "repos" / f"base-c{commits}-t{tag_every}-s{seed}-{generator_key()}"
     if not (path / ".git").is_dir():
-        for stale in path.parent.glob(f"base-c{commits}-t{tag_every}-s{seed}-*"):
-            shutil.rmtree(stale, ignore_errors=True)  # made by an older generator
+        for kind in ("base", "work"):  # made by an older generator
+            for stale in path.parent.glob(f"{kind}-c{commits}-t{tag_every}-s{seed}-*"):
+                shutil.rmtree(stale, ignore_errors=True)
         shutil.rmtree(path, ignore_errors=True)
         started = time.perf_counter()
         subprocess.run(
