@@ -164,10 +164,23 @@ def plan_bump(
     )
 
 
+def uncommitted(config: Config) -> list[str]:
+    """Uncommitted changes that stop a release. The changelog is not one of them:
+    ``relkit changelog add`` then ``relkit bump`` is the way to release, and the
+    release commit takes the changelog with it."""
+    root = config.root
+    changelog = (root / config.changelog).resolve()
+    try:
+        relative = changelog.relative_to(git.toplevel(root).resolve()).as_posix()
+    except ValueError:
+        relative = None
+    return [path for path in git.dirty_paths(root) if path != relative]
+
+
 def _check_repo(config: Config, new: Version, *, allow_dirty: bool) -> None:
     root = config.root
     if not allow_dirty:
-        dirty = git.dirty_paths(root)
+        dirty = uncommitted(config)
         if dirty:
             shown = ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else "")
             raise GitError(

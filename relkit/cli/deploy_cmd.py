@@ -202,10 +202,11 @@ def _show_plan(plan: dict[str, Any], as_json: bool) -> None:
     if as_json:
         emit_json(plan)
         return
-    say(
-        f"would {plan.get('kind', 'deploy')} {plan['version']} to {plan['environment']}"
-        f" (now: {plan['from'] or 'nothing recorded'})"
-    )
+    now = plan["from"] or "nothing recorded"
+    if plan.get("kind") == "rollback":
+        say(f"would roll {plan['environment']} back from {now} to {plan['version']}")
+    else:
+        say(f"would deploy {plan['version']} to {plan['environment']} (now: {now})")
     for service, ref in sorted(plan["pins"].items()):
         say(f"  {service}: {ref}")
     for note in plan.get("notes", []):

@@ -89,14 +89,28 @@ def current(records: Iterable[ReleaseRecord]) -> ReleaseRecord | None:
     return good[-1] if good else None
 
 
+def abandoned_versions(records: Iterable[ReleaseRecord]) -> set[str]:
+    """Versions someone rolled back away from and nobody deployed again since."""
+    out: set[str] = set()
+    for record in ordered(records):
+        if record.outcome != SUCCEEDED:
+            continue
+        if record.kind == DEPLOY:
+            out.discard(record.version)
+        elif record.kind == ROLLBACK and record.previous_version:
+            out.add(record.previous_version)
+    return out
+
+
 def previous_good(records: Iterable[ReleaseRecord], before: ReleaseRecord) -> ReleaseRecord | None:
-    """The last successful release with another version than *before*, older than it."""
+    """The last successful release older than *before*, with another version, that
+    nobody rolled back away from (so a second rollback goes further back, not forward)."""
+    records = list(records)
+    skip = abandoned_versions(records) | {before.version}
     candidates = [
         r
         for r in ordered(records)
-        if r.outcome == SUCCEEDED
-        and r.started_at < before.started_at
-        and r.version != before.version
+        if r.outcome == SUCCEEDED and r.started_at < before.started_at and r.version not in skip
     ]
     return candidates[-1] if candidates else None
 

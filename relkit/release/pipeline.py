@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from relkit import git
-from relkit.bump_plan import BumpPlan, apply_bump, current_version, plan_bump
+from relkit.bump_plan import BumpPlan, apply_bump, current_version, plan_bump, uncommitted
 from relkit.config import Config
 from relkit.deploy.pipeline import Approver, Reporter, Target
 from relkit.errors import GitError, RelkitError, UsageError
@@ -280,8 +280,12 @@ class Release:
 
     def _preflight(self) -> None:
         root = self.config.root
-        if git.dirty_paths(root):
-            raise GitError("the working tree has uncommitted changes", "commit or stash them")
+        dirty = uncommitted(self.config)
+        if dirty:
+            raise GitError(
+                f"the working tree has uncommitted changes: {', '.join(dirty[:5])}",
+                "commit or stash them",
+            )
         branch = git.current_branch(root)
         if self.config.release_branches and branch not in self.config.release_branches:
             raise GitError(

@@ -52,7 +52,7 @@ def test_example_stack_production_passes(stack_repo: Path) -> None:
         "config: ok (relkit.toml)\n"
         "git: ok (on main, up to date with origin/main (as of the last fetch))\n"
         "docker: skipped (not asked)\n"
-        "compose: ok (production: 4 services in docker-compose.yml + docker-compose.prod.yml)\n"
+        "compose: ok (production: 5 services in docker-compose.yml + docker-compose.prod.yml)\n"
         "check: ok\n"
     )
 

@@ -145,4 +145,4 @@ def test_example_stack_config_production_has_no_finding() -> None:
     config = load_config(STACK)
     findings, detail = check_compose(config, config.environment("production"), None)
     assert findings == []
-    assert detail == "4 services in docker-compose.yml + docker-compose.prod.yml"
+    assert detail == "5 services in docker-compose.yml + docker-compose.prod.yml"

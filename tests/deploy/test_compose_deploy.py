@@ -317,7 +317,7 @@ def test_manual_rollback_by_digest_dry_run_and_to(make_stack: StackFactory) -> N
     assert dry.exit_code == 0
     assert dry.stdout == ""
     assert dry.stderr.splitlines()[:2] == [
-        "would rollback 1.0.0 to staging (now: 2.0.0)",
+        "would roll staging back from 2.0.0 to 1.0.0",
         f"  web: {v1}",
     ]
     assert dry_json.exit_code == 0
