@@ -38,7 +38,7 @@ def _target(config: Config, env: EnvironmentConfig) -> Any:
 def _approver(env: EnvironmentConfig, yes: bool, details: list[str]) -> Approver | None:
     if not env.approval:
         return None
-    from relkit.docker.lock import who
+    from relkit.docker.lease import who
     from relkit.errors import RelkitError
 
     def approve(summary: str) -> str:
@@ -124,7 +124,7 @@ def deploy(
         from relkit.config import load_config
         from relkit.deploy import records as rec
         from relkit.deploy.pipeline import Release, execute, pins_for
-        from relkit.docker.lock import who
+        from relkit.docker.lease import who
 
         config = load_config()
         env = config.environment(environment)
@@ -244,7 +244,7 @@ def rollback(
         from relkit.config import load_config
         from relkit.deploy import records as rec
         from relkit.deploy.pipeline import Release, execute, pins_for
-        from relkit.docker.lock import who
+        from relkit.docker.lease import who
         from relkit.errors import RelkitError
 
         config = load_config()

@@ -80,7 +80,7 @@ def release(
     with handle_errors():
         from relkit.cli.deploy_cmd import _approver, _notifier, _reporter, _target
         from relkit.config import load_config
-        from relkit.docker.lock import who
+        from relkit.docker.lease import who
         from relkit.release.pipeline import (
             Hooks,
             Release,

@@ -14,6 +14,7 @@ from relkit.deploy.records import ReleaseRecord
 from relkit.docker import lock as engine_lock
 from relkit.docker.client import connect_client as connect
 from relkit.docker.containers import ContainerState, project_containers
+from relkit.docker.lease import LockInfo
 from relkit.docker.state import EngineStore
 
 
@@ -72,10 +73,10 @@ class ComposeTarget:
         held._stop.set()
         return held
 
-    def lock_info(self) -> engine_lock.LockInfo | None:
+    def lock_info(self) -> LockInfo | None:
         return engine_lock.inspect(self.client, self.namespace)
 
-    def force_unlock(self) -> engine_lock.LockInfo | None:
+    def force_unlock(self) -> LockInfo | None:
         return engine_lock.force_release(self.client, self.namespace)
 
     def pin(self, pins: Mapping[str, str]) -> None:

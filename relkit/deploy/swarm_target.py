@@ -31,7 +31,7 @@ from relkit.deploy.swarm_health import Baseline, baseline, wait_converged
 from relkit.docker import swarm, swarm_lock
 from relkit.docker.client import connect_client
 from relkit.docker.containers import ContainerState
-from relkit.docker.lock import LockInfo
+from relkit.docker.lease import LockInfo
 from relkit.docker.swarm_state import SwarmStore
 from relkit.errors import ConfigError
 

@@ -23,7 +23,7 @@ from relkit.deploy.pipeline import Release, pins_for
 from relkit.deploy.records import ReleaseRecord, mask_url
 from relkit.deploy.smoke import check_once, run_smoke
 from relkit.docker.containers import ContainerState
-from relkit.docker.lock import LockInfo
+from relkit.docker.lease import LockInfo
 
 # -- health.verdict ---------------------------------------------------------------
 
