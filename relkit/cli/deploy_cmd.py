@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -33,6 +35,23 @@ def _target(config: Config, env: EnvironmentConfig) -> Any:
     from relkit.deploy.compose_target import ComposeTarget
 
     return ComposeTarget(config, env)
+
+
+def _environment(name: str) -> tuple[Config, EnvironmentConfig]:
+    from relkit.config import load_config
+
+    config = load_config()
+    return config, config.environment(name)
+
+
+@contextmanager
+def _opened(config: Config, env: EnvironmentConfig) -> Iterator[Any]:
+    """The deploy target of *env*, closed on the way out."""
+    target = _target(config, env)
+    try:
+        yield target
+    finally:
+        target.close()
 
 
 def _approver(env: EnvironmentConfig, yes: bool, details: list[str]) -> Approver | None:
@@ -121,16 +140,13 @@ def deploy(
     with handle_errors():
         from relkit.build_record import find_build
         from relkit.bump_plan import current_version
-        from relkit.config import load_config
         from relkit.deploy import records as rec
         from relkit.deploy.pipeline import Release, execute, pins_for
         from relkit.docker.lease import who
 
-        config = load_config()
-        env = config.environment(environment)
+        config, env = _environment(environment)
         wanted = version or str(current_version(config).version)
-        target = _target(config, env)
-        try:
+        with _opened(config, env) as target:
             build = find_build(config, wanted)
             images = {name: image.ref for name, image in build.images.items()}
             sha = build.git_sha or None
@@ -164,8 +180,6 @@ def deploy(
                 who=who(),
                 notify=_notifier(env),
             )
-        finally:
-            target.close()
         github_outputs({"version": record.version, "environment": env.name})
         if as_json:
             emit_json(record.as_dict())
@@ -241,16 +255,13 @@ def rollback(
     version unless --restore-db restores the backup taken before it.
     """
     with handle_errors():
-        from relkit.config import load_config
         from relkit.deploy import records as rec
         from relkit.deploy.pipeline import Release, execute, pins_for
         from relkit.docker.lease import who
         from relkit.errors import RelkitError
 
-        config = load_config()
-        env = config.environment(environment)
-        target = _target(config, env)
-        try:
+        config, env = _environment(environment)
+        with _opened(config, env) as target:
             records = target.records()
             current = rec.current(records)
             if current is None:
@@ -324,8 +335,6 @@ def rollback(
                 who=who(),
                 notify=_notifier(env),
             )
-        finally:
-            target.close()
         if as_json:
             emit_json(record.as_dict())
         else:
@@ -336,21 +345,16 @@ def rollback(
 def status(environment: EnvArg, as_json: JsonOpt = False) -> None:
     """What runs in ENV: the release, per-service health and drift (exit 1 on drift)."""
     with handle_errors():
-        from relkit.config import load_config
         from relkit.deploy import records as rec
         from relkit.deploy.pipeline import Release, pins_for
 
-        config = load_config()
-        env = config.environment(environment)
-        target = _target(config, env)
-        try:
+        config, env = _environment(environment)
+        with _opened(config, env) as target:
             records = target.records()
             current = rec.current(records)
             states = target.snapshot()
             lock = target.lock_info()
             long_running = target.long_running()
-        finally:
-            target.close()
         pins = pins_for(config, Release(current.version, current.images)) if current else {}
         drift = []
         for state in states:
@@ -444,15 +448,9 @@ def history(
     defines them): lead time needs the release commits in the local clone.
     """
     with handle_errors():
-        from relkit.config import load_config
-
-        config = load_config()
-        env = config.environment(environment)
-        target = _target(config, env)
-        try:
+        config, env = _environment(environment)
+        with _opened(config, env) as target:
             all_records = target.records()
-        finally:
-            target.close()
         if dora:
             _dora(config, env.name, all_records, since, as_json)
             return
@@ -518,15 +516,9 @@ def lock(
 ) -> None:
     """Hold ENV's deploy lock until 'relkit unlock ENV' (e.g. during maintenance)."""
     with handle_errors():
-        from relkit.config import load_config
-
-        config = load_config()
-        env = config.environment(environment)
-        target = _target(config, env)
-        try:
+        config, env = _environment(environment)
+        with _opened(config, env) as target:
             target.hold(f"manual: {reason}")
-        finally:
-            target.close()
         say(f"locked {env.name} ({target.namespace}): {reason}")
 
 
@@ -536,24 +528,23 @@ def unlock(
 ) -> None:
     """Release ENV's deploy lock, e.g. a stale one left by a killed run."""
     with handle_errors():
-        from relkit.config import load_config
         from relkit.errors import RelkitError
 
-        config = load_config()
-        env = config.environment(environment)
-        target = _target(config, env)
-        current = target.lock_info()
-        if current is None:
-            say(f"{env.name} is not locked")
-            return
-        alive = current.lease is not None and current.stale_reason() is None
-        if alive and not yes:
-            if not sys.stdin.isatty():
-                raise RelkitError(
-                    f"the holder looks alive: {current.describe()}",
-                    "pass --yes to remove the lock anyway",
-                )
-            if not typer.confirm(f"{current.describe()} looks alive. Remove its lock?", err=True):
-                raise RelkitError("lock kept")
-        target.force_unlock()
+        config, env = _environment(environment)
+        with _opened(config, env) as target:
+            current = target.lock_info()
+            if current is None:
+                say(f"{env.name} is not locked")
+                return
+            alive = current.lease is not None and current.stale_reason() is None
+            if alive and not yes:
+                if not sys.stdin.isatty():
+                    raise RelkitError(
+                        f"the holder looks alive: {current.describe()}",
+                        "pass --yes to remove the lock anyway",
+                    )
+                question = f"{current.describe()} looks alive. Remove its lock?"
+                if not typer.confirm(question, err=True):
+                    raise RelkitError("lock kept")
+            target.force_unlock()
         say(f"unlocked {env.name} (was: {current.describe()})")
