@@ -24,6 +24,31 @@ class StepFailed(RelkitError):
     """A deploy step failed; the pipeline decides whether to roll back."""
 
 
+def run_cli(
+    argv: Sequence[str], cwd: Path, env: Mapping[str, str], what: str
+) -> subprocess.CompletedProcess[str]:
+    """Run a docker CLI (compose, stack) without a terminal, its output captured."""
+    try:
+        return subprocess.run(
+            argv,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except OSError as exc:
+        raise DockerError(f"{what}: {exc}") from None
+
+
+def step_failed(what: str, proc: subprocess.CompletedProcess[str]) -> StepFailed:
+    """The failure of *proc*, with the last lines it wrote."""
+    tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
+    return StepFailed(f"{what} failed (exit {proc.returncode}):\n{tail}")
+
+
 @dataclass(frozen=True)
 class ComposeProject:
     root: Path
@@ -110,22 +135,9 @@ class ComposeDriver:
         return args
 
     def _run(self, args: Sequence[str], what: str, env: Mapping[str, str] | None = None) -> str:
-        try:
-            proc = subprocess.run(
-                [*self._base(), *args],
-                cwd=self.project.root,
-                env=self.project.env(env),
-                capture_output=True,
-                text=True,
-                errors="replace",
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-        except FileNotFoundError as exc:
-            raise DockerError(f"{what}: {exc}") from None
+        proc = run_cli([*self._base(), *args], self.project.root, self.project.env(env), what)
         if proc.returncode != 0:
-            tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
-            raise StepFailed(f"{what} failed (exit {proc.returncode}):\n{tail}")
+            raise step_failed(what, proc)
         return proc.stdout
 
     def services(self) -> list[str]:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from relkit.deploy.compose import StepFailed
+from relkit.deploy.compose import StepFailed, run_cli, step_failed
 from relkit.errors import ConfigError, DockerError
 
 _RETRYABLE = re.compile(r"update out of sequence|rpc error: code = Unknown desc = update", re.I)
@@ -62,19 +62,7 @@ class StackCLI:
     def _run(
         self, args: Sequence[str], env: Mapping[str, str] | None
     ) -> subprocess.CompletedProcess[str]:
-        try:
-            return subprocess.run(
-                ["docker", *args],
-                cwd=self.workdir,
-                env=self.env(env),
-                capture_output=True,
-                text=True,
-                errors="replace",
-                stdin=subprocess.DEVNULL,
-                check=False,
-            )
-        except OSError as exc:
-            raise DockerError(f"running docker {args[0]}: {exc}") from None
+        return run_cli(["docker", *args], self.workdir, self.env(env), f"running docker {args[0]}")
 
     @staticmethod
     def _files(files: Sequence[Path]) -> list[str]:
@@ -114,10 +102,9 @@ class StackCLI:
             proc = self._run(args, env)
             if proc.returncode == 0:
                 return proc.stdout + proc.stderr
-            output = (proc.stderr or proc.stdout).strip()
-            if attempt + 1 < attempts and _RETRYABLE.search(output):
+            retryable = _RETRYABLE.search(proc.stderr or proc.stdout)
+            if attempt + 1 < attempts and retryable:
                 time.sleep(1.0)  # a manager changed the service meanwhile: read it again
                 continue
-            tail = "\n".join(output.splitlines()[-8:])
-            raise StepFailed(f"docker stack deploy failed (exit {proc.returncode}):\n{tail}")
+            raise step_failed("docker stack deploy", proc)
         raise StepFailed("docker stack deploy failed")
