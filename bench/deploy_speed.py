@@ -21,15 +21,12 @@ on this machine, relkit installed. Loopback only; everything it creates is remov
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
@@ -43,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.base_images import ensure_busybox_image  # noqa: E402
+from tests.web_image import context_tar, free_port  # noqa: E402
 
 DOCKERFILE = """\
 FROM {base}
@@ -53,29 +51,19 @@ CMD ["sh", "-c", "httpd -f -p 8080 -h /www & pid=$!; trap 'kill $pid; exit 0' TE
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def build(client: docker.DockerClient, base: str, repo: str, version: str) -> None:
     files = {
         "Dockerfile": DOCKERFILE.format(base=base),
         "www/version": json.dumps({"version": version}) + "\n",
         "www/health": "ok\n",
     }
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            archive.addfile(info, io.BytesIO(data))
-    buffer.seek(0)
     labels = {"org.opencontainers.image.version": version}
     client.images.build(
-        fileobj=buffer, custom_context=True, tag=f"{repo}:{version}", labels=labels, rm=True
+        fileobj=context_tar(files),
+        custom_context=True,
+        tag=f"{repo}:{version}",
+        labels=labels,
+        rm=True,
     )
     for line in client.images.push(repo, tag=version, stream=True, decode=True):
         if "error" in line:

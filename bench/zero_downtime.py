@@ -25,11 +25,9 @@ docker CLI, a registry, busybox-static on this machine, relkit installed.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import uuid
@@ -42,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.base_images import ensure_busybox_image  # noqa: E402
+from tests.web_image import context_tar  # noqa: E402
 
 DOCKERFILE = """\
 FROM {base}
@@ -106,19 +105,6 @@ echo done
 """
 
 
-def _tar(files: dict[str, str]) -> io.BytesIO:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mode = 0o644
-            archive.addfile(info, io.BytesIO(data))
-    buffer.seek(0)
-    return buffer
-
-
 def build(client: docker.DockerClient, base: str, image: str, version: str, drain: float) -> str:
     files = {
         "Dockerfile": DOCKERFILE.format(base=base),
@@ -126,7 +112,7 @@ def build(client: docker.DockerClient, base: str, image: str, version: str, drai
         "www/version": json.dumps({"version": version}) + "\n",
         "www/health": "ok\n",
     }
-    client.images.build(fileobj=_tar(files), custom_context=True, tag=f"{image}:{version}")
+    client.images.build(fileobj=context_tar(files), custom_context=True, tag=f"{image}:{version}")
     output = client.images.push(image, tag=version)
     if '"error"' in output:
         raise SystemExit(f"push failed: {output}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -29,6 +28,7 @@ from relkit.docker.registry import ACCEPT
 from relkit.errors import DockerError, RegistryUnavailable
 from tests.conftest import GitRepo, git
 from tests.docker_support import DockerLabel
+from tests.web_image import free_port
 
 pytestmark = pytest.mark.docker
 
@@ -218,12 +218,6 @@ def test_docker_unreachable_exits_69(
     assert (code, out) == (69, "")
     assert err.startswith("error: cannot reach the Docker engine at tcp://127.0.0.1:1")
     assert "DOCKER_HOST" in err
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

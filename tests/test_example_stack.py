@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -28,6 +27,7 @@ import pytest
 from docker.models.containers import Container
 
 from tests.docker_support import DockerLabel, StackBases, labelled_resources
+from tests.web_image import free_port
 
 pytestmark = pytest.mark.docker
 
@@ -37,12 +37,6 @@ SERVICES = ["api", "db", "migrate", "backup"]
 VOLUMES = ["db-data", "backups"]
 VERSION = "1.2.3-rc.1"
 GIT_SHA = "0123abc"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def http_get(url: str) -> tuple[int, bytes]:

@@ -24,7 +24,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -42,6 +41,7 @@ import tomlkit
 
 from tests.conftest import git
 from tests.docker_support import DockerLabel, StackBases, remove_labelled
+from tests.web_image import free_port
 
 pytestmark = pytest.mark.docker
 
@@ -59,12 +59,6 @@ MANIFESTS = ", ".join(
         "application/vnd.oci.image.index.v1+json",
     ]
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def label_file(label: DockerLabel) -> str:

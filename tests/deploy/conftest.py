@@ -17,7 +17,6 @@ import contextlib
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import tarfile
@@ -37,64 +36,20 @@ from typer.testing import CliRunner
 
 from tests.conftest import GitRepo, git
 from tests.docker_support import DockerLabel
+from tests.web_image import (
+    GOOD,
+    SLOW,
+    SLOW_DELAY,
+    START_SH,
+    WEB_DOCKERFILE,
+    WRONG_VERSION,
+    context_tar,
+    free_port,
+    http_get,
+    push_pinned,
+)
 
 ENV = "staging"
-
-# Modes of the web image.
-GOOD = "good"  # healthy, /version answers its version
-UNHEALTHY = "unhealthy"  # no /health: the HEALTHCHECK fails
-WRONG_VERSION = "wrong-version"  # healthy, but /version names another version
-SLOW = "slow"  # /health appears only after SLOW_SECONDS (start period covers it)
-SLOW_SECONDS = 3
-
-# The test's label comes first, so that no build shares cached layers with
-# another test's (whose cleanup would pull them from under this one).
-WEB_DOCKERFILE = """\
-FROM {base}
-LABEL {label_key}={label_value}
-COPY www/ /www/
-COPY start.sh /start.sh
-EXPOSE 8080
-HEALTHCHECK --interval=1s --timeout=1s --retries=2{start_period} \\
-  CMD ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"]
-CMD ["sh", "/start.sh"]
-"""
-
-# httpd in the background so that the shell can answer SIGTERM at once.
-START_SH = """\
-httpd -f -p 8080 -h /www &
-pid=$!
-trap 'kill $pid; exit 0' TERM INT
-{delay}wait
-"""
-SLOW_DELAY = f"sleep {SLOW_SECONDS} & wait $!\necho ok > /www/health\n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-
-
-def _tar(files: dict[str, str]) -> io.BytesIO:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            info.mode = 0o644
-            archive.addfile(info, io.BytesIO(data))
-    buffer.seek(0)
-    return buffer
 
 
 @dataclass
@@ -133,14 +88,11 @@ class Stack:
             "org.opencontainers.image.revision": self.git_sha,
         }
         self.client.images.build(
-            fileobj=_tar(files), custom_context=True, tag=tag, rm=True, labels=labels
+            fileobj=context_tar(files), custom_context=True, tag=tag, rm=True, labels=labels
         )
         if not push:
             return tag
-        output = self.client.images.push(self.image, tag=version)
-        assert '"error"' not in output, output
-        digests = self.client.images.get(tag).attrs["RepoDigests"]
-        pinned = next(d for d in digests if d.split("@")[0] == self.image)
+        pinned = push_pinned(self.client, self.image, version)
         self.built[version] = pinned
         return pinned
 

@@ -31,19 +31,19 @@ import pytest
 
 from relkit.docker.swarm_state import SwarmStore, lock_config_name
 from tests.conftest import GitRepo
-from tests.deploy.conftest import (
-    ENV,
+from tests.deploy.conftest import ENV, Stack
+from tests.docker_support import DockerLabel
+from tests.web_image import (
     GOOD,
     SLOW,
     SLOW_DELAY,
     START_SH,
     WEB_DOCKERFILE,
     WRONG_VERSION,
-    Stack,
-    _tar,
+    context_tar,
     free_port,
+    push_pinned,
 )
-from tests.docker_support import DockerLabel
 
 WORKER_BROKEN = "worker-broken"  # web healthy, the worker's healthcheck fails
 CRASH = "crash"  # the process exits 1 at once
@@ -89,11 +89,8 @@ class SwarmStack(Stack):
         if mode != WORKER_BROKEN:
             files["www/worker-health"] = "ok\n"
         tag = f"{self.image}:{version}"
-        self.client.images.build(fileobj=_tar(files), custom_context=True, tag=tag, rm=True)
-        output = self.client.images.push(self.image, tag=version)
-        assert '"error"' not in output, output
-        digests = self.client.images.get(tag).attrs["RepoDigests"]
-        pinned = next(d for d in digests if d.split("@")[0] == self.image)
+        self.client.images.build(fileobj=context_tar(files), custom_context=True, tag=tag, rm=True)
+        pinned = push_pinned(self.client, self.image, version)
         self.built[version] = pinned
         return pinned
 

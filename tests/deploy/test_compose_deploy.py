@@ -24,16 +24,8 @@ import pytest
 
 from relkit.docker import lock as engine_lock
 from tests.conftest import git
-from tests.deploy.conftest import (
-    ENV,
-    SLOW,
-    SLOW_SECONDS,
-    UNHEALTHY,
-    WRONG_VERSION,
-    Stack,
-    StackFactory,
-    wait_until,
-)
+from tests.deploy.conftest import ENV, Stack, StackFactory, wait_until
+from tests.web_image import SLOW, SLOW_SECONDS, UNHEALTHY, WRONG_VERSION
 
 pytestmark = pytest.mark.docker
 

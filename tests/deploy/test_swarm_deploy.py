@@ -23,8 +23,9 @@ from typing import Any
 import pytest
 
 from relkit.docker import swarm_lock
-from tests.deploy.conftest import ENV, UNHEALTHY, wait_until
+from tests.deploy.conftest import ENV, wait_until
 from tests.deploy.swarm_stack import CRASH, WORKER_BROKEN, SwarmStack
+from tests.web_image import UNHEALTHY
 
 pytestmark = pytest.mark.docker
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -36,6 +35,7 @@ import pytest
 
 from tests.conftest import git
 from tests.docker_support import DockerLabel
+from tests.web_image import free_port
 
 ENVS = ("staging", "production")
 RELEASE_SUBJECT = "chore(release): {version}"
@@ -96,12 +96,6 @@ BREAK_HEALTH = """\
       timeout: 1s
       retries: 1
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def relkit_toml(
