@@ -174,7 +174,7 @@ def deploy(
                 env,
                 target,
                 release,
-                _reporter(f"deploy {env.name}", as_json),
+                _reporter(f"deploy {env.name}"),
                 approve=_approver(env, yes, details),
                 rollback=not no_rollback,
                 who=who(),
@@ -228,10 +228,11 @@ def _show_plan(plan: dict[str, Any], as_json: bool) -> None:
     say("  steps: " + " → ".join(plan["steps"]))
 
 
-def _reporter(prefix: str, quiet: bool) -> Any:
+def _reporter(prefix: str) -> Any:
+    """Progress lines on stderr, also with --json (stdout carries only the JSON)."""
     from relkit.cli.deploy_reporter import LineReporter
 
-    return LineReporter(prefix, quiet=False)
+    return LineReporter(prefix)
 
 
 def rollback(
@@ -328,7 +329,7 @@ def rollback(
                 env,
                 target,
                 release,
-                _reporter(f"rollback {env.name}", as_json),
+                _reporter(f"rollback {env.name}"),
                 kind=rec.ROLLBACK,
                 approve=_approver(env, yes, [f"from {current.version} to {goal.version}"]),
                 restore_backup=backup if restore_db else None,

@@ -138,7 +138,7 @@ def release(
             who=who(),
             notify_for=lambda name: _notifier(config.environment(name)),
         )
-        runner = Release(config, options, hooks, _reporter("release", as_json))
+        runner = Release(config, options, hooks, _reporter("release"))
         try:
             journal = runner.resume() if resume else runner.start()
         except Exception:
