@@ -113,6 +113,11 @@ def log(cwd: Path, rev_range: str | None = None, paths: Sequence[str] = ()) -> I
         yield Commit(sha, message.strip("\n"), author, date)
 
 
+def decoration_tags(refs: str) -> list[str]:
+    """Tag names in a ``%D`` decoration (``HEAD -> main, tag: v1.0.0, origin/main``)."""
+    return [ref[5:] for ref in refs.split(", ") if ref.startswith("tag: ")]
+
+
 def log_records(
     cwd: Path,
     fields: Sequence[str],
