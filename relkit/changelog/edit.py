@@ -241,6 +241,11 @@ def insert_blocks(
 
 def add_missing_links(doc: Changelog, forge: Forge, tag_for: Callable[[str], str]) -> str:
     """Link definitions for Unreleased and every release that has none, after the others."""
+    edit = _missing_links(doc, forge, tag_for)
+    return str(doc) if edit is None else edit.text()
+
+
+def _missing_links(doc: Changelog, forge: Forge, tag_for: Callable[[str], str]) -> _Lines | None:
     released = doc.released
     block = []
     if doc.unreleased is not None and doc.link(UNRELEASED) is None:
@@ -255,10 +260,83 @@ def add_missing_links(doc: Changelog, forge: Forge, tag_for: Callable[[str], str
         url = forge.compare(tag_for(older), tag) if older else forge.first(tag)
         block.append(f"[{release.label}]: {url}")
     if not block:
-        return str(doc)
+        return None
     edit = _Lines(doc)
     if doc.links:
         edit.insert(doc.links[-1].line + 1, block, spaced=False)
     else:
         edit.insert(len(doc.lines), block)
-    return edit.text()
+    return edit
+
+
+def add_entries_and_links(
+    doc: Changelog,
+    additions: dict[str, list[str]],
+    forge: Forge | None,
+    tag_for: Callable[[str], str],
+) -> str:
+    """``add_entries`` under Unreleased, then ``add_missing_links`` (with a forge) on the result.
+
+    The same text, without parsing the whole document again after each
+    ``###`` section and once more for the links (a generated history is tens of
+    thousands of lines): the entries are added to the lines down to the heading
+    of the release after Unreleased (a document of its own that parses to the
+    same Unreleased), and the links go below that heading, where the entries do
+    not reach. Whenever that cannot be shown to give the same text (Unreleased
+    last, an entry that opens a code block, links above the next release), the
+    whole document is edited and parsed as before.
+    """
+    fast = _window_edit(doc, additions, forge, tag_for) if additions else None
+    if fast is not None:
+        return fast
+    text = add_entries(doc, additions) if additions else str(doc)
+    if forge is None:
+        return text
+    return add_missing_links(parse(text, doc.name) if additions else doc, forge, tag_for)
+
+
+def _window_edit(
+    doc: Changelog,
+    additions: dict[str, list[str]],
+    forge: Forge | None,
+    tag_for: Callable[[str], str],
+) -> str | None:
+    unreleased = doc.unreleased
+    if unreleased is None:
+        return None
+    following = [r for r in doc.releases if r.line > unreleased.line]
+    if not following:
+        return None
+    stop = following[0].line  # the next release's heading: the window's last line
+    if not doc.lines[stop].endswith("\n"):
+        return None
+    head_lines = doc.lines[: stop + 1]
+    prefix = "".join(head_lines)
+    try:
+        head = parse(prefix, doc.name)
+        new_head = add_entries(head, additions)
+        after = parse(new_head, doc.name)
+    except ChangelogError:
+        return None
+    # The window's last line must still be a release heading, closing what came
+    # before it (no code block left open), with no link definition added.
+    last = after.releases[-1] if after.releases else None
+    if (
+        last is None
+        or last.line != len(after.lines) - 1
+        or last.heading != doc.content(stop)
+        or len(after.releases) != len(head.releases)
+        or len(after.links) != len(head.links)
+    ):
+        return None
+    tail = "".join(doc.lines[stop + 1 :])
+    if forge is None:
+        return new_head + tail
+    links = _missing_links(doc, forge, tag_for)
+    if links is None:
+        return new_head + tail
+    if any(start <= stop for start, _, _ in links.splices):
+        return None
+    linked = links.text()
+    assert linked.startswith(prefix)
+    return new_head + linked[len(prefix) :]

@@ -107,10 +107,15 @@ def plan_generate(
             base = parse(NEW_CHANGELOG, config.changelog)
         tags = release_tag_infos(config)
         records = git.log_records(config.root, ("%H", "%D", "%B"), options=("--topo-order",))
-        text, tally = build_all(base, records, tags, _order(config), force=force)
-        forge = forge_for(config)
-        if forge is not None:
-            text = add_missing_links(parse(text, config.changelog), forge, _tag_for(config))
+        text, tally = build_all(
+            base,
+            records,
+            tags,
+            _order(config),
+            force=force,
+            forge=forge_for(config),
+            tag_for=_tag_for(config),
+        )
         return GeneratePlan(_edit(config, old, text), tally, None)
     ref = since if since is not None else last_tag(config)
     records = git.log_records(config.root, ("%H", "%B"), f"{ref}..HEAD" if ref else None)

@@ -210,5 +210,3 @@ def test_unborn_head_with_tags(repo: Path) -> None:
     git(repo, "checkout", "-q", "--orphan", "empty")
     git(repo, "rm", "-q", "-r", "--cached", ".")
     check(repo)
-
-
