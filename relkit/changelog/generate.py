@@ -227,7 +227,7 @@ def build_all(
     is an error unless *force*, which replaces it. With a *forge* (and
     *tag_for*), the link definitions that are missing are added last.
     """
-    from relkit.changelog.edit import add_entries_and_links, insert_blocks
+    from relkit.changelog.edit import add_entries_and_links, insert_blocks_outline
 
     wanted = {info.label for info in tags.values()}
     existing = {r.label: r for r in doc.released}
@@ -267,15 +267,21 @@ def build_all(
     for info, proposals in buckets:
         heading = f"## [{info.label}] - {info.date}"
         blocks.append((info.label, release_block(heading, proposals)))
-    text = insert_blocks(doc, blocks, order)
+    text, outline = insert_blocks_outline(doc, blocks, order)
     if len(unreleased) or forge is not None:
         from relkit.changelog.model import parse
 
         assert forge is None or tag_for is not None
+        inserted = text
+
+        def full() -> Changelog:
+            return parse(inserted, doc.name)
+
         text = add_entries_and_links(
-            parse(text, doc.name),
+            outline if outline is not None else full(),
             unreleased.sections if len(unreleased) else {},
             forge,
             tag_for or str,
+            full=full if outline is not None else None,
         )
     return text, tally
