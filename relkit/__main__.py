@@ -1,3 +1,3 @@
-from relkit.cli import main
+from relkit.launch import main
 
 main()

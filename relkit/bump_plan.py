@@ -94,8 +94,76 @@ def release_tags(config: Config, merged: bool = False) -> list[tuple[Version, st
 
 
 def last_tag(config: Config) -> str | None:
+    """The newest version's tag among the release tags reachable from HEAD."""
+    scan = _TagScan(config)
+    for _ in scan.messages():
+        pass
+    return scan.tag if scan.tag_known else _last_merged_tag(config)
+
+
+def _last_merged_tag(config: Config) -> str | None:
     tags = release_tags(config, merged=True)
     return tags[-1][1] if tags else None
+
+
+class _TagScan:
+    """One ``git log`` from HEAD that stops at the first commit carrying a release tag.
+
+    ``git tag --merged`` has to test every tag for reachability (75 ms on 20k
+    commits / 100 tags); the newest release is nearly always the first tagged
+    commit under HEAD. The scan's answer is taken only when it is certainly the
+    same as ``--merged``'s (the newest version among the reachable release tags):
+
+    - ``tag_known``: the first release-tagged commit carries the newest version
+      of *all* the release tags (so no reachable tag is newer), or no release
+      tag is reachable at all (the scan read the whole history). Otherwise
+      (e.g. HEAD checked out below a newer tag, or a newer tag on a maintenance
+      branch merged in) the caller asks ``git tag --merged``.
+    - ``exact``: the messages read before the tag are exactly ``TAG..HEAD``:
+      ``tag_known``, and no merge commit among them (a linear history is one
+      chain; with merges, date order can interleave commits of other branches,
+      so the caller reads ``TAG..HEAD`` again).
+
+    Only tags of the configured format whose version parses count, as in
+    :func:`release_tags`; tags of other prefixes or schemes are ignored.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.tag: str | None = None
+        self.tag_known = False
+        self.linear = True
+
+    @property
+    def exact(self) -> bool:
+        return self.tag_known and self.linear
+
+    def messages(self) -> Iterator[str]:
+        """Messages from HEAD down to (not including) the first release-tagged commit."""
+        tags = release_tags(self.config)
+        if not tags:
+            return
+        names = {name for _, name in tags}
+        newest = tags[-1][1]
+        seen = False
+        records = git.log_records(
+            self.config.root, ("%P", "%D", "%B"), options=("--decorate-refs=refs/tags/",)
+        )
+        for parents, refs, message in records:
+            seen = True
+            if refs:
+                found = [name for name in git.decoration_tags(refs) if name in names]
+                if found:
+                    if newest in found:
+                        self.tag, self.tag_known = newest, True
+                    return
+            if " " in parents.strip():
+                self.linear = False
+            yield message.strip("\n")
+        # No release tag under HEAD: every commit of HEAD was read (with or without
+        # merges, the same set as an unbounded log). An unborn HEAD reads nothing.
+        self.tag_known = seen
+        self.linear = True
 
 
 def commits_since(config: Config, ref: str | None) -> Iterator[git.Commit]:
@@ -107,9 +175,14 @@ def next_version(config: Config, current: Version, part: str, pre: str | None) -
         return bump(current, part, pre)
     from relkit.conventional import next_part
 
-    since = last_tag(config)
-    messages = (commit.message for commit in commits_since(config, since))
-    found, conventional, skipped = next_part(messages, zero_major=current.major == 0)
+    scan = _TagScan(config)
+    found, conventional, skipped = next_part(scan.messages(), zero_major=current.major == 0)
+    if scan.exact:
+        since = scan.tag
+    else:
+        since = scan.tag if scan.tag_known else _last_merged_tag(config)
+        messages = (commit.message for commit in commits_since(config, since))
+        found, conventional, skipped = next_part(messages, zero_major=current.major == 0)
     if found is None:
         where = f"since {since}" if since else "in the history"
         raise VersionError(

@@ -17,11 +17,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from relkit.changelog.model import BREAKING, SECTION_ORDER, Changelog, Release
 from relkit.conventional import parse_message
 from relkit.errors import ChangelogError
+
+if TYPE_CHECKING:
+    from relkit.changelog.links import Forge
 
 _TYPES = {
     "feat": "Added",
@@ -213,15 +216,18 @@ def build_all(
     order: Callable[[str], Any],
     *,
     force: bool = False,
+    forge: Forge | None = None,
+    tag_for: Callable[[str], str] | None = None,
 ) -> tuple[str, Tally]:
     """The whole changelog from ``(sha, refs, message)`` records of a topo-ordered log.
 
     Each commit belongs to the nearest release tag at or above it; commits above
     every tag go to Unreleased (with the dedup rule). A released section that a
     person wrote (an entry without a relkit marker, or free text) is kept, and
-    is an error unless *force*, which replaces it.
+    is an error unless *force*, which replaces it. With a *forge* (and
+    *tag_for*), the link definitions that are missing are added last.
     """
-    from relkit.changelog.edit import add_entries, insert_blocks
+    from relkit.changelog.edit import add_entries_and_links, insert_blocks_outline
 
     wanted = {info.label for info in tags.values()}
     existing = {r.label: r for r in doc.released}
@@ -261,9 +267,21 @@ def build_all(
     for info, proposals in buckets:
         heading = f"## [{info.label}] - {info.date}"
         blocks.append((info.label, release_block(heading, proposals)))
-    text = insert_blocks(doc, blocks, order)
-    if len(unreleased):
+    text, outline = insert_blocks_outline(doc, blocks, order)
+    if len(unreleased) or forge is not None:
         from relkit.changelog.model import parse
 
-        text = add_entries(parse(text, doc.name), unreleased.sections)
+        assert forge is None or tag_for is not None
+        inserted = text
+
+        def full() -> Changelog:
+            return parse(inserted, doc.name)
+
+        text = add_entries_and_links(
+            outline if outline is not None else full(),
+            unreleased.sections if len(unreleased) else {},
+            forge,
+            tag_for or str,
+            full=full if outline is not None else None,
+        )
     return text, tally

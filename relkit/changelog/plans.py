@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from relkit import git
+from relkit.changelog import HISTORY_FIELDS, HISTORY_OPTIONS
 from relkit.changelog.edit import NEW_CHANGELOG, add_entries, add_missing_links, release_unreleased
 from relkit.changelog.generate import Proposals, Seen, TagInfo, Tally, build_all, propose
 from relkit.changelog.links import Forge, forge_from_base, forge_from_link, forge_from_remote
@@ -93,6 +94,13 @@ class GeneratePlan:
 def plan_generate(
     config: Config, *, since: str | None = None, all_history: bool = False, force: bool = False
 ) -> GeneratePlan:
+    if all_history and since is None:
+        # Started first: git walks the history while the changelog is read and parsed.
+        stream = git.log_stream(config.root, HISTORY_FIELDS, HISTORY_OPTIONS)
+        try:
+            return _plan_all(config, stream, force)
+        finally:
+            stream.close()
     from relkit.bump_plan import last_tag
 
     doc, old = read(config)
@@ -100,24 +108,30 @@ def plan_generate(
     if not git.is_repo(config.root):
         raise ChangelogError(f"{config.root} is not a git repository", "run it inside one")
     tally = Tally()
-    if all_history:
-        if since is not None:
-            raise UsageError("--all and --since do not go together", "choose one")
-        if doc is None:  # links are added once the releases are in
-            base = parse(NEW_CHANGELOG, config.changelog)
-        tags = release_tag_infos(config)
-        records = git.log_records(config.root, ("%H", "%D", "%B"), options=("--topo-order",))
-        text, tally = build_all(base, records, tags, _order(config), force=force)
-        forge = forge_for(config)
-        if forge is not None:
-            text = add_missing_links(parse(text, config.changelog), forge, _tag_for(config))
-        return GeneratePlan(_edit(config, old, text), tally, None)
+    if all_history:  # with --since (--all alone is planned by _plan_all)
+        raise UsageError("--all and --since do not go together", "choose one")
     ref = since if since is not None else last_tag(config)
     records = git.log_records(config.root, ("%H", "%B"), f"{ref}..HEAD" if ref else None)
     found: Proposals = propose(((r[0], r[1]) for r in records), Seen(doc), tally)
     if not len(found):
         return GeneratePlan(None, tally, ref)
     return GeneratePlan(_edit(config, old, add_entries(base, found.sections)), tally, ref)
+
+
+def _plan_all(config: Config, stream: git.LogStream, force: bool) -> GeneratePlan:
+    """``generate --all``: the whole changelog from one ``git log`` (*stream*, already running)."""
+    doc, old = read(config)
+    if not git.is_repo(config.root):
+        raise ChangelogError(f"{config.root} is not a git repository", "run it inside one")
+    # A new file: links are added once the releases are in.
+    base = doc if doc is not None else parse(NEW_CHANGELOG, config.changelog)
+    tags = release_tag_infos(config)
+    forge = forge_for(config)
+
+    text, tally = build_all(
+        base, stream, tags, _order(config), force=force, forge=forge, tag_for=_tag_for(config)
+    )
+    return GeneratePlan(_edit(config, old, text), tally, None)
 
 
 def release_tag_infos(config: Config) -> dict[str, TagInfo]:

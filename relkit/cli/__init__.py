@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 from relkit import __version__
 
-app = typer.Typer(
-    name="relkit",
-    help=(
-        "Release engineering for containerised service stacks: versions, changelogs,"
-        " signed tags, images, deploys and rollbacks."
-    ),
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    pretty_exceptions_show_locals=False,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+
+def _new_app() -> typer.Typer:
+    root = typer.Typer(
+        name="relkit",
+        help=(
+            "Release engineering for containerised service stacks: versions, changelogs,"
+            " signed tags, images, deploys and rollbacks."
+        ),
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        pretty_exceptions_show_locals=False,
+        add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    root.callback()(_root)
+    return root
 
 
 def _show_version(value: bool) -> None:
@@ -28,7 +33,6 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: Annotated[
         bool,
@@ -48,37 +52,70 @@ def _root(
     """
 
 
-def _register() -> None:
-    from relkit.cli import (
-        build_cmd,
-        bump_cmd,
-        changelog_cmd,
-        check_cmd,
-        deploy_cmd,
-        init_cmd,
-        release_cmd,
-        tag_cmd,
-        version_cmd,
-    )
-
-    app.command("version")(version_cmd.version)
-    app.command("bump")(bump_cmd.bump)
-    app.add_typer(changelog_cmd.app, name="changelog")
-    app.add_typer(tag_cmd.app, name="tag")
-    app.command("build")(build_cmd.build)
-    app.command("deploy")(deploy_cmd.deploy)
-    app.command("rollback")(deploy_cmd.rollback)
-    app.command("status")(deploy_cmd.status)
-    app.command("history")(deploy_cmd.history)
-    app.command("lock")(deploy_cmd.lock)
-    app.command("unlock")(deploy_cmd.unlock)
-    app.command("release")(release_cmd.release)
-    app.command("check")(check_cmd.check)
-    app.command("init")(init_cmd.init)
+# Each top-level command: (name, module under relkit.cli, attribute, is a sub-app).
+_COMMANDS: tuple[tuple[str, str, str, bool], ...] = (
+    ("version", "version_cmd", "version", False),
+    ("bump", "bump_cmd", "bump", False),
+    ("changelog", "changelog_cmd", "app", True),
+    ("tag", "tag_cmd", "app", True),
+    ("build", "build_cmd", "build", False),
+    ("deploy", "deploy_cmd", "deploy", False),
+    ("rollback", "deploy_cmd", "rollback", False),
+    ("status", "deploy_cmd", "status", False),
+    ("history", "deploy_cmd", "history", False),
+    ("lock", "deploy_cmd", "lock", False),
+    ("unlock", "deploy_cmd", "unlock", False),
+    ("release", "release_cmd", "release", False),
+    ("check", "check_cmd", "check", False),
+    ("init", "init_cmd", "init", False),
+)
 
 
-_register()
+def _register(target: typer.Typer, only: str | None = None) -> None:
+    """Add the commands (or just *only*) to *target*, importing only their modules."""
+    from importlib import import_module
+
+    for name, module, attr, group in _COMMANDS:
+        if only is not None and name != only:
+            continue
+        value = getattr(import_module(f"relkit.cli.{module}"), attr)
+        if group:
+            target.add_typer(value, name=name)
+        else:
+            target.command(name)(value)
+
+
+_full: typer.Typer | None = None
+
+
+def _full_app() -> typer.Typer:
+    global _full
+    if _full is None:
+        _full = _new_app()
+        _register(_full)
+    return _full
+
+
+def __getattr__(name: str) -> typer.Typer:
+    # ``relkit.cli.app``, the whole app, built on first use (tests and embedders).
+    if name == "app":
+        return _full_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
-    app()
+    """Run the command line.
+
+    typer builds every command's parameters from its signature when it runs, so
+    a command named first on the command line runs in an app holding only that
+    command: the same callback, options and help, without building (and
+    importing) the other thirteen. Anything else (``--help``, ``--version``, a
+    typo) runs the whole app.
+    """
+    first = sys.argv[1] if len(sys.argv) > 1 else None
+    if first is not None and any(first == name for name, *_ in _COMMANDS):
+        single = _new_app()
+        _register(single, only=first)
+        single()
+        return
+    _full_app()()
