@@ -1,3 +1,3 @@
-from relkit.launch import main
+from relkit.cli import main
 
 main()

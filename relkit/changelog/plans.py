@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,10 +128,34 @@ def _plan_all(config: Config, stream: git.LogStream, force: bool) -> GeneratePla
     tags = release_tag_infos(config)
     forge = forge_for(config)
 
-    text, tally = build_all(
-        base, stream, tags, _order(config), force=force, forge=forge, tag_for=_tag_for(config)
-    )
+    def build(records: Iterable[list[str]]) -> tuple[str, Tally]:
+        return build_all(
+            base, records, tags, _order(config), force=force, forge=forge, tag_for=_tag_for(config)
+        )
+
+    # build_all wants children before parents (``--topo-order``), but with that
+    # option git walks the whole history before it prints the first commit. In
+    # a history without merges git's default order is the same, and streams:
+    # read that, and at the first merge commit start again in topological order.
+    try:
+        text, tally = build(_without_merges(stream))
+    except _MergeFound:
+        stream.close()
+        records = git.log_records(config.root, ("%H", "%D", "%B"), options=("--topo-order",))
+        text, tally = build(records)
     return GeneratePlan(_edit(config, old, text), tally, None)
+
+
+class _MergeFound(Exception):
+    pass
+
+
+def _without_merges(records: Iterable[list[str]]) -> Iterator[list[str]]:
+    """``(sha, refs, message)`` of ``(sha, parents, refs, message)`` records; stops at a merge."""
+    for sha, parents, refs, message in records:
+        if " " in parents.strip():
+            raise _MergeFound
+        yield [sha, refs, message]
 
 
 def release_tag_infos(config: Config) -> dict[str, TagInfo]:

@@ -1,4 +1,4 @@
-"""``generate --all`` reads one ``--topo-order`` log, started by the executable if it can.
+"""``generate --all`` reads git's default order (it streams) and falls back to ``--topo-order``.
 
 The result must be what build_all gives on a ``--topo-order`` log, with or
 without merges, and whether or not the log was started before the command ran.
@@ -101,7 +101,7 @@ def test_the_command_line_starts_the_log_first(make_repo: GitRepo) -> None:
     linear(repo)
     code = (
         "import sys; sys.argv = ['relkit', 'changelog', 'generate', '--all', '--dry-run'];"
-        "from relkit import git; import relkit.launch as c\n"
+        "from relkit import git; import relkit.cli as c\n"
         "taken = []; real = git.log_stream\n"
         "def spy(*a):\n    taken.append(bool(git._started)); return real(*a)\n"
         "git.log_stream = spy\n"
