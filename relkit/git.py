@@ -213,36 +213,6 @@ class LogStream:
             self._finish()
 
 
-_started: dict[tuple[str, tuple[str, ...], tuple[str, ...]], LogStream] = {}
-
-
-def start_log(cwd: Path, fields: Sequence[str], options: Sequence[str] = ()) -> None:
-    """Start ``git log`` of HEAD in *cwd* now, for :func:`log_stream` to hand out later.
-
-    A command that will read the whole history calls this before its slow
-    imports, so that git walks the history meanwhile. A stream nobody takes is
-    closed at exit.
-    """
-    key = (str(cwd.resolve()), tuple(fields), tuple(options))
-    if key not in _started:
-        if not _started:
-            import atexit
-
-            atexit.register(_close_started)
-        _started[key] = LogStream(cwd, fields, options=options)
-
-
-def log_stream(cwd: Path, fields: Sequence[str], options: Sequence[str] = ()) -> LogStream:
-    """``git log`` of HEAD in *cwd*: the one :func:`start_log` started, or a new one."""
-    started = _started.pop((str(cwd.resolve()), tuple(fields), tuple(options)), None)
-    return started if started is not None else LogStream(cwd, fields, options=options)
-
-
-def _close_started() -> None:
-    while _started:
-        _started.popitem()[1].close()
-
-
 def commit_paths(cwd: Path, paths: Sequence[str], message: str) -> str:
     """Commit exactly *paths* (other staged changes stay staged) and return the sha."""
     run(["add", "--", *paths], cwd)

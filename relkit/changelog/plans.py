@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from relkit import git
-from relkit.changelog import HISTORY_FIELDS, HISTORY_OPTIONS
 from relkit.changelog.edit import NEW_CHANGELOG, add_entries, add_missing_links, release_unreleased
 from relkit.changelog.generate import Proposals, Seen, TagInfo, Tally, build_all, propose
 from relkit.changelog.links import Forge, forge_from_base, forge_from_link, forge_from_remote
@@ -96,7 +95,7 @@ def plan_generate(
 ) -> GeneratePlan:
     if all_history and since is None:
         # Started first: git walks the history while the changelog is read and parsed.
-        stream = git.log_stream(config.root, HISTORY_FIELDS, HISTORY_OPTIONS)
+        stream = git.LogStream(config.root, ("%H", "%D", "%B"), options=("--topo-order",))
         try:
             return _plan_all(config, stream, force)
         finally:
@@ -128,34 +127,16 @@ def _plan_all(config: Config, stream: git.LogStream, force: bool) -> GeneratePla
     tags = release_tag_infos(config)
     forge = forge_for(config)
 
-    def build(records: Iterable[list[str]]) -> tuple[str, Tally]:
-        return build_all(
-            base, records, tags, _order(config), force=force, forge=forge, tag_for=_tag_for(config)
-        )
-
-    # build_all wants children before parents (``--topo-order``), but with that
-    # option git walks the whole history before it prints the first commit. In
-    # a history without merges git's default order is the same, and streams:
-    # read that, and at the first merge commit start again in topological order.
-    try:
-        text, tally = build(_without_merges(stream))
-    except _MergeFound:
-        stream.close()
-        records = git.log_records(config.root, ("%H", "%D", "%B"), options=("--topo-order",))
-        text, tally = build(records)
+    text, tally = build_all(
+        base,
+        stream,
+        tags,
+        _order(config),
+        force=force,
+        forge=forge,
+        tag_for=_tag_for(config),
+    )
     return GeneratePlan(_edit(config, old, text), tally, None)
-
-
-class _MergeFound(Exception):
-    pass
-
-
-def _without_merges(records: Iterable[list[str]]) -> Iterator[list[str]]:
-    """``(sha, refs, message)`` of ``(sha, parents, refs, message)`` records; stops at a merge."""
-    for sha, parents, refs, message in records:
-        if " " in parents.strip():
-            raise _MergeFound
-        yield [sha, refs, message]
 
 
 def release_tag_infos(config: Config) -> dict[str, TagInfo]:

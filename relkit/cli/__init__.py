@@ -103,21 +103,6 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _start_history() -> None:
-    """Start the whole-history ``git log`` of ``changelog generate --all`` before typer loads.
-
-    git walks the history (most of the command's time) while Python imports and
-    parses; the command takes the stream when its repository is this directory
-    and starts its own otherwise. Without a repository nothing starts.
-    """
-    from pathlib import Path
-
-    from relkit import git
-    from relkit.changelog import HISTORY_FIELDS, HISTORY_OPTIONS
-
-    git.start_log(Path.cwd(), HISTORY_FIELDS, HISTORY_OPTIONS)
-
-
 def main() -> None:
     """Run the command line.
 
@@ -128,8 +113,6 @@ def main() -> None:
     typo) runs the whole app.
     """
     first = sys.argv[1] if len(sys.argv) > 1 else None
-    if sys.argv[1:3] == ["changelog", "generate"] and "--all" in sys.argv[3:]:
-        _start_history()
     if first is not None and any(first == name for name, *_ in _COMMANDS):
         single = _new_app()
         _register(single, only=first)
