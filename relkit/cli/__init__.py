@@ -13,10 +13,6 @@ from relkit import __version__
 def _new_app() -> typer.Typer:
     root = typer.Typer(
         name="relkit",
-        help=(
-            "Release engineering for containerised service stacks: versions, changelogs,"
-            " signed tags, images, deploys and rollbacks."
-        ),
         no_args_is_help=True,
         rich_markup_mode=None,
         pretty_exceptions_show_locals=False,
@@ -44,8 +40,10 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    """Release engineering for containerised service stacks.
+    """Release engineering for containerised service stacks: versions,
+    changelogs, signed tags, images, deploys and rollbacks.
 
+    \b
     Exit codes: 0 success, 1 failed, 2 usage error, 3 deploy failed and rolled
     back, 4 deploy and rollback failed, 5 lock held, 69 Docker or registry
     unreachable, 130 interrupted.

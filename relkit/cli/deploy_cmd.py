@@ -515,7 +515,7 @@ def lock(
     environment: EnvArg,
     reason: Annotated[str, typer.Option("--reason", help="Why (shown to others).")] = "manual",
 ) -> None:
-    """Hold ENV's deploy lock until 'relkit unlock ENV' (e.g. during maintenance)."""
+    """Hold ENV's deploy lock until 'relkit unlock ENV' (for maintenance, say)."""
     with handle_errors():
         config, env = _environment(environment)
         with _opened(config, env) as target:
@@ -527,7 +527,7 @@ def unlock(
     environment: EnvArg,
     yes: YesOpt = False,
 ) -> None:
-    """Release ENV's deploy lock, e.g. a stale one left by a killed run."""
+    """Release ENV's deploy lock (a stale one left by a killed run, say)."""
     with handle_errors():
         from relkit.errors import RelkitError
 
