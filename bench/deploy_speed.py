@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--registry", default="127.0.0.1:5000")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
-        "--settle", type=float, default=1.0, help="health_settle of the environment (default 1.0)"
+        "--settle", type=float, default=0.5, help="health_settle of the environment (default 0.5)"
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)

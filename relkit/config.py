@@ -60,7 +60,7 @@ class EnvironmentConfig:
     pre_deploy: tuple[str, ...] = ()
     restore: str | None = None
     health_timeout: float = 120.0
-    health_settle: float = 1.0
+    health_settle: float = 0.5
     smoke: tuple[SmokeCheck, ...] = ()
     approval: bool = False
     notify: tuple[str, ...] = ()
