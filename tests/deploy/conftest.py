@@ -18,7 +18,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 import tarfile
 import time
 import urllib.error
@@ -36,6 +35,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import GitRepo, git
 from tests.docker_support import DockerLabel
+from tests.relkit_process import run_relkit, start_relkit
 from tests.web_image import (
     GOOD,
     SLOW,
@@ -120,27 +120,10 @@ class Stack:
         self, *args: str, timeout: float = 90, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
         """``python -m relkit ARGS`` as a real process in the repository."""
-        return subprocess.run(
-            [sys.executable, "-m", "relkit", *args],
-            cwd=self.root,
-            env=env or self.env(),
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=timeout,
-            check=False,
-        )
+        return run_relkit(self.root, args, env or self.env(), timeout)
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "relkit", *args],
-            cwd=self.root,
-            env=self.env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-        )
+        return start_relkit(self.root, args, self.env())
 
     def invoke(self, *args: str, env: dict[str, str] | None = None) -> Any:
         """The CLI in-process (CliRunner, exceptions propagate); cwd is the repo."""

@@ -18,7 +18,6 @@ import contextlib
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -35,6 +34,7 @@ import pytest
 
 from tests.conftest import git
 from tests.docker_support import DockerLabel
+from tests.relkit_process import run_relkit, start_relkit
 from tests.web_image import free_port
 
 ENVS = ("staging", "production")
@@ -156,27 +156,10 @@ class ReleaseRepo:
         self, *args: str, timeout: float = 120, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
         """``python -m relkit ARGS`` as a real process in the repository, no terminal."""
-        return subprocess.run(
-            [sys.executable, "-m", "relkit", *args],
-            cwd=self.root,
-            env={**self.env(), **(env or {})},
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=timeout,
-            check=False,
-        )
+        return run_relkit(self.root, args, {**self.env(), **(env or {})}, timeout)
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "relkit", *args],
-            cwd=self.root,
-            env=self.env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-        )
+        return start_relkit(self.root, args, self.env())
 
     def git(self, *args: str) -> str:
         return git(self.root, *args)
