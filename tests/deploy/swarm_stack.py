@@ -120,6 +120,11 @@ class SwarmStack(Stack):
             ):
                 break
             time.sleep(0.5)
+        # Finished job tasks can keep their containers after the stack is gone; they hold
+        # the stack's volumes, so they go first.
+        for container in self.client.containers.list(all=True, filters=selector):
+            with contextlib.suppress(docker.errors.APIError):
+                container.remove(force=True)
         for volume in self.client.volumes.list(filters=selector):
             with contextlib.suppress(docker.errors.APIError):
                 volume.remove(force=True)
