@@ -67,8 +67,8 @@ class Stack:
 
     # -- images -------------------------------------------------------------
 
-    def build(self, version: str, mode: str = GOOD, push: bool = True) -> str:
-        """Build (and push) ``image:version``; return its pinned ``name@sha256:…``."""
+    def context_files(self, version: str, mode: str) -> dict[str, str]:
+        """The web image's build context for *mode* (see tests/web_image.py)."""
         reported = version if mode != WRONG_VERSION else f"{version}-wrong"
         files = {
             "Dockerfile": WEB_DOCKERFILE.format(
@@ -82,6 +82,11 @@ class Stack:
         }
         if mode in (GOOD, WRONG_VERSION):
             files["www/health"] = "ok\n"
+        return files
+
+    def build(self, version: str, mode: str = GOOD, push: bool = True) -> str:
+        """Build (and push) ``image:version``; return its pinned ``name@sha256:…``."""
+        files = self.context_files(version, mode)
         tag = f"{self.image}:{version}"
         labels = {  # as `relkit build` labels its images: deploys read them back
             "org.opencontainers.image.version": version,

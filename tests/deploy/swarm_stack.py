@@ -18,7 +18,6 @@ stack, its records and its lock (swarm configs) are removed afterwards.
 from __future__ import annotations
 
 import contextlib
-import json
 import subprocess
 import time
 import uuid
@@ -34,15 +33,7 @@ from tests.conftest import GitRepo
 from tests.deploy.conftest import ENV, Stack
 from tests.docker_support import DockerLabel
 from tests.web_image import (
-    GOOD,
-    SLOW,
-    SLOW_DELAY,
-    START_SH,
-    WEB_DOCKERFILE,
-    WRONG_VERSION,
-    context_tar,
     free_port,
-    push_pinned,
 )
 
 WORKER_BROKEN = "worker-broken"  # web healthy, the worker's healthcheck fails
@@ -70,29 +61,16 @@ def swarm_manager(docker_client: docker.DockerClient) -> Iterator[None]:
 class SwarmStack(Stack):
     """A :class:`Stack` whose environment deploys with the swarm driver."""
 
-    def build(self, version: str, mode: str = GOOD, push: bool = True) -> str:
-        reported = version if mode != WRONG_VERSION else f"{version}-wrong"
-        files = {
-            "Dockerfile": WEB_DOCKERFILE.format(
-                base=self.base_image,
-                label_key=self.label.key,
-                label_value=self.label.value,
-                start_period=" --start-period=30s" if mode == SLOW else "",
-            ),
-            "start.sh": "echo boom; exit 1\n"
-            if mode == CRASH
-            else START_SH.format(delay=SLOW_DELAY if mode == SLOW else ""),
-            "www/version": json.dumps({"version": reported}) + "\n",
-        }
-        if mode in (GOOD, WRONG_VERSION, WORKER_BROKEN):
+    def context_files(self, version: str, mode: str) -> dict[str, str]:
+        """Also a web process that crashes, and a worker whose health file is missing."""
+        files = super().context_files(version, mode)
+        if mode == CRASH:
+            files["start.sh"] = "echo boom; exit 1\n"
+        if mode == WORKER_BROKEN:
             files["www/health"] = "ok\n"
-        if mode != WORKER_BROKEN:
+        else:
             files["www/worker-health"] = "ok\n"
-        tag = f"{self.image}:{version}"
-        self.client.images.build(fileobj=context_tar(files), custom_context=True, tag=tag, rm=True)
-        pinned = push_pinned(self.client, self.image, version)
-        self.built[version] = pinned
-        return pinned
+        return files
 
     def service(self, name: str = "web") -> dict[str, Any]:
         return dict(self.client.api.inspect_service(f"{self.project}_{name}"))
