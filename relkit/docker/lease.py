@@ -21,11 +21,12 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from relkit.docker.state import LABEL
-from relkit.errors import LockHeld, RelkitError
+from relkit.errors import LockHeld
 
 TOKEN_ENV = "RELKIT_LOCK_TOKEN"
 DEFAULT_LEASE = 60.0
 _P = "org.relkit.lock."
+_ATTEMPTS = 8  # sleeps of 0.04 .. 0.5 s between them: about 2 s in all
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,12 @@ def take(
     """
     inherited = token if token is not None else os.environ.get(TOKEN_ENV)
     broken: str | None = None
-    for _ in range(3):
+    # A create that loses the race (409) can be followed by a find that sees
+    # nothing yet: the engine reserves a name before the container (or config)
+    # is listed. Look again, a little later each time, for about two seconds.
+    for attempt in range(_ATTEMPTS):
+        if attempt:
+            time.sleep(min(0.02 * 2**attempt, 0.5))
         current = store.find()
         if current is not None:
             if inherited and current.token == inherited:
@@ -228,4 +234,9 @@ def take(
         lock.broken = broken
         lock.start_heartbeat()
         return lock
-    raise RelkitError(f"could not take the lock of {namespace}", "try again")
+    # Every create lost to another run whose lock never became readable: it
+    # is held all the same, by a run that is still starting.
+    raise LockHeld(
+        f"{namespace} is locked by another run that is taking it right now",
+        "wait for it to finish, then try again",
+    )

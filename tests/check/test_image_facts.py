@@ -19,9 +19,8 @@ def test_user_and_healthcheck_from_the_image(
     docker_client: docker.DockerClient, docker_label: DockerLabel, busybox_image: str
 ) -> None:
     tag = f"relkit-check-test:{uuid.uuid4().hex[:8]}"
-    dockerfile = (
-        f"FROM {busybox_image}\nUSER 10001\nHEALTHCHECK CMD true\n"
-        + "".join(f'LABEL {k}="{v}"\n' for k, v in docker_label.labels.items())
+    dockerfile = f"FROM {busybox_image}\nUSER 10001\nHEALTHCHECK CMD true\n" + "".join(
+        f'LABEL {k}="{v}"\n' for k, v in docker_label.labels.items()
     )
     docker_client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, rm=True)
     try:

@@ -219,8 +219,10 @@ def test_the_lease_is_renewed_with_the_managers_clock(make_swarm_stack: Any) -> 
         first = swarm_lock.inspect(stack.client, stack.project)
         assert first is not None and first.heartbeat is not None
         assert wait_until(
-            lambda: (swarm_lock.inspect(stack.client, stack.project).heartbeat or 0)  # type: ignore[union-attr]
-            > first.heartbeat + 0.4,  # type: ignore[operator]
+            lambda: (
+                (swarm_lock.inspect(stack.client, stack.project).heartbeat or 0)  # type: ignore[union-attr]
+                > first.heartbeat + 0.4
+            ),  # type: ignore[operator]
             5,
         )
         assert swarm_lock.inspect(stack.client, stack.project).stale_reason() is None  # type: ignore[union-attr]

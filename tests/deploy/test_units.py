@@ -23,7 +23,8 @@ from relkit.deploy.pipeline import Release, pins_for
 from relkit.deploy.records import ReleaseRecord, mask_url
 from relkit.deploy.smoke import check_once, run_smoke
 from relkit.docker.containers import ContainerState
-from relkit.docker.lease import LockInfo
+from relkit.docker.lease import LockInfo, LockStore, take
+from relkit.errors import LockHeld
 
 # -- health.verdict ---------------------------------------------------------------
 
@@ -469,6 +470,58 @@ def test_stale_reason_a_later_heartbeat_renews_the_lease() -> None:
 def test_a_manual_lock_is_never_stale(dead_pid: int) -> None:
     assert lock_info(lease=None, pid=dead_pid, heartbeat=None).stale_reason(NOW + 1e6) is None
     assert lock_info(lease=None, host="x", heartbeat=None).stale_reason(NOW + 1e6) is None
+
+
+# -- take: the window in which a lost race sees no lock ----------------------------------
+# The engine reserves a container's name before the container is listed, so a
+# run whose create lost (409) can find no lock for a moment. That window is a
+# few milliseconds wide on a real engine and cannot be hit on demand, so an
+# in-memory store plays it here.
+
+
+class RacingStore:
+    """A lock someone else created; it becomes readable after *hidden* finds."""
+
+    def __init__(self, hidden: int) -> None:
+        self.hidden = hidden
+        self.finds = 0
+        self.creates = 0
+
+    def find(self) -> LockInfo | None:
+        self.finds += 1
+        if self.finds <= self.hidden:
+            return None
+        return lock_info(host="elsewhere", heartbeat=time.time())
+
+    def create(self, info: LockInfo) -> None:
+        self.creates += 1
+        return None  # 409: the name is taken
+
+
+def racing(hidden: int) -> tuple[RacingStore, LockStore[Any]]:
+    fake = RacingStore(hidden)
+    store: LockStore[Any] = LockStore(
+        find=fake.find, join=lambda current: None, remove=lambda _: None, create=fake.create
+    )
+    return fake, store
+
+
+def test_take_looks_again_until_the_winners_lock_is_readable() -> None:
+    fake, store = racing(hidden=4)
+
+    with pytest.raises(LockHeld, match=r"^p is locked by ci on elsewhere \(pid 1\)"):
+        take(store, "p", "deploy 1.0.0", 60.0, token=None)
+
+    assert (fake.finds, fake.creates) == (5, 4)
+
+
+def test_take_reports_a_lock_that_never_becomes_readable_as_held() -> None:
+    fake, store = racing(hidden=1000)
+
+    with pytest.raises(LockHeld, match=r"^p is locked by another run that is taking it"):
+        take(store, "p", "deploy 1.0.0", 60.0, token=None)
+
+    assert fake.creates == fake.finds == 8
 
 
 # -- notifications and masking -------------------------------------------------------------
