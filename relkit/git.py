@@ -8,11 +8,14 @@ history stream through one ``git log`` process. Failures become
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from relkit.errors import GitError
 
@@ -143,7 +146,10 @@ class LogStream:
     """A ``git log`` started at once (it runs while the caller does other work), read later.
 
     Iterate it once for the records (see :func:`log_records`); :meth:`close` ends
-    the process when the records are not all read.
+    the process when the records are not all read. With *to_file*, git writes
+    to an unnamed temporary file instead of a pipe, so that it runs to the end
+    while the caller reads another log; iterating waits for it and reads the
+    file. *head* is HEAD's sha when the caller knows it (None: ask git).
     """
 
     def __init__(
@@ -154,16 +160,22 @@ class LogStream:
         *,
         options: Sequence[str] = (),
         paths: Sequence[str] = (),
+        to_file: bool = False,
+        head: str | None = None,
     ) -> None:
         self.count = len(fields) - 1
         self.rev_range = rev_range
         self.proc: subprocess.Popen[str] | None = None
-        if head_sha(cwd) is None:
+        self.file: IO[bytes] | None = None
+        self.head = head if head is not None else head_sha(cwd)
+        if self.head is None:
             return
         fmt = _FIELD.join(fields) + _RECORD
         args = ["git", "log", f"--format={fmt}", *options, rev_range or "HEAD"]
         if paths:
             args += ["--", *paths]
+        if to_file:
+            self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         self.proc = subprocess.Popen(
             args,
             cwd=cwd,
@@ -171,7 +183,7 @@ class LogStream:
             # pager); that is a write and a wake-up per commit: 20k commits cost
             # about 70 ms of system time. Let it fill its buffer instead.
             env={**os.environ, "GIT_FLUSH": "0"},
-            stdout=subprocess.PIPE,
+            stdout=self.file if self.file is not None else subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             encoding="utf-8",
@@ -182,10 +194,16 @@ class LogStream:
         proc = self.proc
         if proc is None:
             return
-        assert proc.stdout is not None
+        if self.file is not None:
+            proc.wait()
+            self.file.seek(0)
+            source: IO[str] = io.TextIOWrapper(self.file, encoding="utf-8", errors="replace")
+        else:
+            assert proc.stdout is not None
+            source = proc.stdout
         count = self.count
         pending = ""
-        while chunk := proc.stdout.read(1 << 16):
+        while chunk := source.read(1 << 16):
             pending += chunk
             *records, pending = pending.split(_RECORD)
             for record in records:
@@ -200,6 +218,9 @@ class LogStream:
         self.proc = None
         if proc.stdout:
             proc.stdout.close()
+        if self.file is not None:
+            self.file.close()
+            self.file = None
         if proc.poll() is None:
             proc.terminate()
         code = proc.wait()

@@ -15,7 +15,7 @@ already holds an entry with the same text (markers and spacing ignored).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -198,6 +198,7 @@ def release_block(heading: str, proposals: Proposals) -> list[str]:
 class TagInfo:
     label: str  # the version as the changelog writes it
     date: str  # YYYY-MM-DD
+    commit: str = ""  # the sha of the commit it tags, when known
 
 
 def tags_in(refs: str, tags: dict[str, TagInfo]) -> list[TagInfo]:
@@ -207,6 +208,68 @@ def tags_in(refs: str, tags: dict[str, TagInfo]) -> list[TagInfo]:
         if ref.startswith("tag: ") and ref[5:] in tags:
             found.append(tags[ref[5:]])
     return found
+
+
+class OutOfOrder(Exception):
+    """The log showed a commit after one of its parents (clock skew on merged branches)."""
+
+
+def _release_of_each(
+    records: Iterable[list[str]],
+    tags: dict[str, TagInfo],
+    order: Callable[[str], Any],
+) -> Iterator[tuple[str, str, TagInfo | None]]:
+    """``(sha, message, release)`` for ``(sha, parents, refs, message)`` records from HEAD.
+
+    A commit's release is the oldest release that ships it: the newest release
+    tag on the commit itself, else the oldest release of its children (None,
+    Unreleased, when a child is unreleased and no other child is released). The
+    log needs each commit after all of its children. git's default order gives
+    that except where a committer clock ran behind on a merged branch, so once
+    a merge has been seen every commit is remembered, and a commit that comes
+    after one of its parents raises :class:`OutOfOrder` (the caller asks again
+    with ``--topo-order``, which always gives it, but only starts to print once
+    it has walked the whole history). Before the first merge the history is one
+    line: nothing to remember.
+    """
+    pending: dict[str, TagInfo | None] = {}  # commits below the ones read, with their release
+    done: set[str] | None = None  # every commit read since the first merge
+    first = True
+    for sha, parents, refs, message in records:
+        found = tags_in(refs, tags) if refs else None
+        if found:
+            release: TagInfo | None = max(found, key=lambda item: order(item.label))
+            pending.pop(sha, None)
+        elif sha in pending:
+            release = pending.pop(sha)
+        elif first:
+            release = None
+        else:
+            raise OutOfOrder(sha)
+        first = False
+        above = parents.split()
+        if done is None and len(above) > 1:
+            done = set()
+        if done is not None:
+            done.add(sha)
+        for parent in above:
+            if done is not None and parent in done:
+                raise OutOfOrder(parent)
+            if parent not in pending:
+                pending[parent] = release
+            else:
+                pending[parent] = _older(pending[parent], release, order)
+        yield sha, message, release
+
+
+def _older(
+    one: TagInfo | None, other: TagInfo | None, order: Callable[[str], Any]
+) -> TagInfo | None:
+    if one is None:
+        return other
+    if other is None:
+        return one
+    return one if order(one.label) <= order(other.label) else other
 
 
 def build_all(
@@ -219,12 +282,14 @@ def build_all(
     forge: Forge | None = None,
     tag_for: Callable[[str], str] | None = None,
 ) -> tuple[str, Tally]:
-    """The whole changelog from ``(sha, refs, message)`` records of a topo-ordered log.
+    """The whole changelog from ``(sha, parents, refs, message)`` records, HEAD first.
 
-    Each commit belongs to the nearest release tag at or above it; commits above
-    every tag go to Unreleased (with the dedup rule). A released section that a
-    person wrote (an entry without a relkit marker, or free text) is kept, and
-    is an error unless *force*, which replaces it. With a *forge* (and
+    Each commit belongs to the oldest release that ships it (see
+    :func:`_release_of_each`; :class:`OutOfOrder` when the log order does not
+    allow telling); commits no release ships go to Unreleased (with the dedup
+    rule). Releases are written newest version first. A released section that
+    a person wrote (an entry without a relkit marker, or free text) is kept,
+    and is an error unless *force*, which replaces it. With a *forge* (and
     *tag_for*), the link definitions that are missing are added last.
     """
     from relkit.changelog.edit import add_entries_and_links, insert_blocks_outline
@@ -241,15 +306,18 @@ def build_all(
     tally = Tally()
     seen = Seen(doc)
     unreleased = Proposals()
-    buckets: list[tuple[TagInfo, Proposals]] = []
+    buckets: dict[str, tuple[TagInfo, Proposals]] = {}
+    last: TagInfo | None = None
     current = unreleased
-    for sha, refs, message in records:
-        if refs:
-            found = tags_in(refs, tags)
-            if found:
-                info = max(found, key=lambda item: order(item.label))
-                current = Proposals()
-                buckets.append((info, current))
+    for sha, message, release in _release_of_each(records, tags, order):
+        if release is not last:
+            last = release
+            if release is None:
+                current = unreleased
+            else:
+                if release.label not in buckets:
+                    buckets[release.label] = (release, Proposals())
+                current = buckets[release.label][1]
         result = entry_for(sha, message)
         if result == NOT_CONVENTIONAL:
             tally.skipped += 1
@@ -260,11 +328,12 @@ def build_all(
         else:
             tally.listed += 1
             current.add(*result)
-    for proposals in (unreleased, *(p for _, p in buckets)):
+    for proposals in (unreleased, *(p for _, p in buckets.values())):
         for items in proposals.sections.values():
             items.reverse()
     blocks = []
-    for info, proposals in buckets:
+    newest_first = sorted(buckets.values(), key=lambda item: order(item[0].label), reverse=True)
+    for info, proposals in newest_first:
         heading = f"## [{info.label}] - {info.date}"
         blocks.append((info.label, release_block(heading, proposals)))
     text, outline = insert_blocks_outline(doc, blocks, order)
