@@ -236,16 +236,15 @@ def _release_of_each(
     done: set[str] | None = None  # every commit read since the first merge
     first = True
     for sha, parents, refs, message in records:
-        found = tags_in(refs, tags) if refs else None
-        if found:
-            release: TagInfo | None = max(found, key=lambda item: order(item.label))
-            pending.pop(sha, None)
-        elif sha in pending:
-            release = pending.pop(sha)
+        if sha in pending:
+            release: TagInfo | None = pending.pop(sha)
         elif first:
             release = None
         else:
-            raise OutOfOrder(sha)
+            raise OutOfOrder(sha)  # no child seen: out of order, or not below HEAD
+        found = tags_in(refs, tags) if refs else None
+        if found:
+            release = max(found, key=lambda item: order(item.label))
         first = False
         above = parents.split()
         if done is None and len(above) > 1:
