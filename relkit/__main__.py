@@ -1,3 +1,3 @@
-from relkit.cli import main
+from relkit.cli import entry
 
-main()
+entry()

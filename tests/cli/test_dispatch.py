@@ -64,3 +64,24 @@ def test_main_dispatches_a_named_command_without_importing_the_others() -> None:
 def test_unknown_attribute() -> None:
     with pytest.raises(AttributeError):
         cli.nothing  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "out"),
+    [(["--version"], 0, "relkit "), (["no-such-command"], 2, ""), (["bump"], 2, "")],
+)
+def test_entry_exits_with_the_commands_status_after_flushing_and_atexit(
+    args: list[str], status: int, out: str
+) -> None:
+    # entry() ends the process with os._exit: output and atexit handlers must not be lost.
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
+        f"sys.argv = ['relkit', *{args!r}]\n"
+        "from relkit.cli import entry\n"
+        "entry()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == status, proc.stderr
+    assert proc.stdout.startswith(out)
+    assert proc.stderr.endswith("atexit ran\n")
