@@ -148,4 +148,3 @@ def entry() -> None:
         except (OSError, ValueError):  # a closed pipe (relkit ... | head)
             status = status or 1
     os._exit(status)
-
