@@ -24,13 +24,61 @@ class FileEdit:
     new: str
 
     def diff(self) -> str:
-        lines = difflib.unified_diff(
-            (self.old or "").splitlines(keepends=True),
-            self.new.splitlines(keepends=True),
-            fromfile=f"a/{self.relpath}" if self.old is not None else "/dev/null",
-            tofile=f"b/{self.relpath}",
-        )
+        """A unified diff (3 lines of context) from the old text to the new."""
+        old = (self.old or "").splitlines(keepends=True)
+        new = self.new.splitlines(keepends=True)
+        fromfile = f"a/{self.relpath}" if self.old is not None else "/dev/null"
+        tofile = f"b/{self.relpath}"
+        inserted = _insertion(old, new)
+        if inserted is not None:
+            lines = _insertion_diff(old, new, inserted, fromfile, tofile)
+        else:
+            lines = difflib.unified_diff(old, new, fromfile=fromfile, tofile=tofile)
         return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def _insertion(old: list[str], new: list[str]) -> int | None:
+    """Where *new* is *old* with lines inserted at one place (an index of *old*), if it is.
+
+    Generating a changelog inserts a long block into a short file: difflib
+    would index every new line to find what a prefix and a suffix show.
+    """
+    if len(new) <= len(old):
+        return None
+    start = 0
+    while start < len(old) and old[start] == new[start]:
+        start += 1
+    tail = len(old) - start
+    if tail and new[len(new) - tail :] != old[start:]:
+        return None
+    return start
+
+
+def _insertion_diff(
+    old: list[str], new: list[str], at: int, fromfile: str, tofile: str
+) -> list[str]:
+    added = len(new) - len(old)
+    before = old[max(0, at - 3) : at]
+    after = old[at : at + 3]
+    first = at - len(before)
+    return [
+        f"--- {fromfile}\n",
+        f"+++ {tofile}\n",
+        f"@@ -{_range(first, len(before) + len(after))}"
+        f" +{_range(first, len(before) + added + len(after))} @@\n",
+        *(" " + line for line in before),
+        *("+" + line for line in new[at : at + added]),
+        *(" " + line for line in after),
+    ]
+
+
+def _range(start: int, length: int) -> str:
+    """A hunk range as ``diff -u`` writes it (*start* counts from 0)."""
+    if length == 1:
+        return f"{start + 1}"
+    if length == 0:
+        return f"{start},0"
+    return f"{start + 1},{length}"
 
 
 def read_text(path: Path) -> str | None:
