@@ -7,7 +7,7 @@ import difflib
 import os
 import stat
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,51 +25,90 @@ class FileEdit:
 
     def diff(self) -> str:
         """A unified diff (3 lines of context) from the old text to the new."""
-        old = (self.old or "").splitlines(keepends=True)
-        new = self.new.splitlines(keepends=True)
+        return "".join(self.diff_chunks())
+
+    def diff_chunks(self) -> Iterator[str]:
+        """:meth:`diff` in pieces, for printing one that is megabytes long as it is made."""
+        old = self.old or ""
         fromfile = f"a/{self.relpath}" if self.old is not None else "/dev/null"
         tofile = f"b/{self.relpath}"
-        inserted = _insertion(old, new)
-        if inserted is not None:
-            lines = _insertion_diff(old, new, inserted, fromfile, tofile)
-        else:
-            lines = difflib.unified_diff(old, new, fromfile=fromfile, tofile=tofile)
-        return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+        at = _insertion(old, self.new)
+        if at is not None:
+            yield from _insertion_diff(old, self.new, at, fromfile, tofile)
+            return
+        lines = difflib.unified_diff(
+            old.splitlines(keepends=True),
+            self.new.splitlines(keepends=True),
+            fromfile=fromfile,
+            tofile=tofile,
+        )
+        for line in lines:
+            yield line if line.endswith("\n") else line + "\n"
 
 
-def _insertion(old: list[str], new: list[str]) -> int | None:
-    """Where *new* is *old* with lines inserted at one place (an index of *old*), if it is.
+def _insertion(old: str, new: str) -> int | None:
+    """Where *new* is *old* with whole lines inserted at one place (an offset in *old*), if so.
 
     Generating a changelog inserts a long block into a short file: difflib
-    would index every new line to find what a prefix and a suffix show.
+    would split and index every new line to find what a prefix and a suffix
+    show. The place is the latest line start that keeps both.
     """
     if len(new) <= len(old):
         return None
-    start = 0
-    while start < len(old) and old[start] == new[start]:
-        start += 1
-    tail = len(old) - start
-    if tail and new[len(new) - tail :] != old[start:]:
+    at = old.rfind("\n", 0, _common_prefix(old, new)) + 1  # the line start at or before it
+    if not new.endswith(old[at:]):
         return None
-    return start
+    end = len(new) - (len(old) - at)  # the inserted text is new[at:end]
+    if at < len(old) and new[end - 1] != "\n":
+        return None  # it ends inside a line of old: not whole lines
+    return at
 
 
-def _insertion_diff(
-    old: list[str], new: list[str], at: int, fromfile: str, tofile: str
-) -> list[str]:
-    added = len(new) - len(old)
-    before = old[max(0, at - 3) : at]
-    after = old[at : at + 3]
-    first = at - len(before)
-    return [
-        f"--- {fromfile}\n",
-        f"+++ {tofile}\n",
-        f"@@ -{_range(first, len(before) + len(after))}"
-        f" +{_range(first, len(before) + added + len(after))} @@\n",
-        *(" " + line for line in before),
-        *("+" + line for line in new[at : at + added]),
-        *(" " + line for line in after),
-    ]
+def _common_prefix(a: str, b: str) -> int:
+    low, high = 0, min(len(a), len(b))
+    while low < high:  # compares halves: linear in all
+        mid = (low + high + 1) // 2
+        if a[low:mid] == b[low:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _insertion_diff(old: str, new: str, at: int, fromfile: str, tofile: str) -> Iterator[str]:
+    start = at  # three lines of context before...
+    for _ in range(3):
+        if start == 0:
+            break
+        start = old.rfind("\n", 0, start - 1) + 1
+    stop = at  # ...and after
+    for _ in range(3):
+        if stop == len(old):
+            break
+        found = old.find("\n", stop)
+        stop = len(old) if found < 0 else found + 1
+    before = old[start:at].splitlines(keepends=True)
+    after = old[at:stop].splitlines(keepends=True)
+    end = len(new) - (len(old) - at)
+    added = new.count("\n", at, end) + (new[end - 1] != "\n")
+    first = old.count("\n", 0, start)
+    context = len(before) + len(after)
+    yield f"--- {fromfile}\n+++ {tofile}\n"
+    yield f"@@ -{_range(first, context)} +{_range(first, context + added)} @@\n"
+    for line in before:
+        yield " " + line
+    step = 1 << 16
+    while at < end:  # "+" before every inserted line, a slice of whole lines at a time
+        cut = new.find("\n", min(at + step, end) - 1, end)
+        cut = end if cut < 0 else cut + 1
+        piece = new[at:cut]
+        if piece.endswith("\n"):
+            yield "+" + piece[:-1].replace("\n", "\n+") + "\n"
+        else:
+            yield "+" + piece.replace("\n", "\n+") + "\n"
+        at = cut
+    for line in after:
+        yield " " + line if line.endswith("\n") else f" {line}\n"
 
 
 def _range(start: int, length: int) -> str:

@@ -73,3 +73,16 @@ def test_a_new_file_is_one_hunk_from_dev_null() -> None:
     assert edit.diff() == (
         "--- /dev/null\n+++ b/CHANGELOG.md\n@@ -0,0 +1,3 @@\n+# Changelog\n+\n+x\n"
     )
+
+
+def test_a_long_insertion_is_printed_in_pieces_that_add_up_to_difflibs_diff() -> None:
+    old = ["# Changelog\n", "\n", "## [Unreleased]\n", "\n", "[Unreleased]: https://x/y\n"]
+    block = [f"- entry number {n} with some words to make it longer\n" for n in range(20_000)]
+    new = [*old[:4], *block, "\n", old[4]]
+    edit = FileEdit(Path("CHANGELOG.md"), "CHANGELOG.md", "".join(old), "".join(new))
+
+    chunks = list(edit.diff_chunks())
+
+    assert len(chunks) > 10  # pieces of about 64 KiB, not one string of a megabyte
+    expected = "".join(difflib.unified_diff(old, new, "a/CHANGELOG.md", "b/CHANGELOG.md"))
+    assert "".join(chunks) == expected

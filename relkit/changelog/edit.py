@@ -6,24 +6,17 @@ are inserted with the document's own line ending; nothing else is rewritten.
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 from relkit.changelog.links import Forge
 from relkit.changelog.model import (
-    _FENCE,
     BREAKING,
     SECTION_ORDER,
     UNRELEASED,
     Changelog,
-    LinkDef,
     Release,
     parse,
-    parse_heading,
-    split_lines,
 )
 from relkit.errors import ChangelogError
 
@@ -255,64 +248,6 @@ def _insert_blocks(
     return doc, edit, replaced
 
 
-_FENCE_LINE = re.compile(_FENCE.pattern, re.MULTILINE)
-
-
-def insert_blocks_outline(
-    doc: Changelog, blocks: Sequence[tuple[str, list[str]]], order: Callable[[str], Any]
-) -> tuple[str, Changelog | None]:
-    """``insert_blocks``, and the outline of what ``parse`` would make of its text, if certain.
-
-    Parsing a generated history costs more than generating it. The outline is
-    given when it is certain without parsing: Unreleased is the first release,
-    every block is new (none replaces a release), and no block line opens a
-    code block, so each block reads back as one release and the document's
-    other lines keep their meaning, only moved down. The outline has the new
-    lines, the link definitions, Unreleased as parsed, and every other release
-    with its heading line, version and date, but no sections (and a stale
-    ``end``): enough for :func:`add_entries_and_links`, which is given the way
-    to the full parse for anything else. Otherwise the outline is None.
-    """
-    base, edit, replaced = _insert_blocks(doc, blocks, order)
-    text = edit.text() if edit.splices else str(base)
-    unreleased = base.unreleased
-    if replaced or not edit.splices or unreleased is None or base.releases[0] is not unreleased:
-        return text, None
-    if any(_FENCE_LINE.search("\n".join(block)) for _, block in blocks):
-        return text, None
-    inserted = sorted(edit.splices, key=lambda splice: splice[0])  # as text() applies them
-    starts: list[int] = []
-    above = [0]  # above[k]: lines inserted by the first k splices
-    added: list[Release] = []
-    for pos, _, contents in inserted:
-        if pos <= unreleased.line:
-            return text, None
-        for offset, line in enumerate(contents):
-            if line.startswith("## "):  # a block's heading (entries are indented or bullets)
-                parsed = parse_heading(line)
-                if parsed is None or parsed[0] is None:
-                    return text, None
-                version, date, yanked, bracketed = parsed
-                at = pos + above[-1] + offset
-                added.append(Release(at, at + 1, line, version, date, yanked, bracketed, ()))
-        starts.append(pos)
-        above.append(above[-1] + len(contents))
-
-    def moved(index: int) -> int:  # where a line of the document went
-        return index + above[bisect_right(starts, index)]
-
-    releases = [unreleased]
-    for release in base.releases[1:]:
-        releases.append(replace(release, line=moved(release.line)))
-    releases.extend(added)
-    releases.sort(key=lambda release: release.line)
-    links = tuple(LinkDef(moved(link.line), link.label, link.url) for link in base.links)
-    outline = Changelog(
-        tuple(split_lines(text)), tuple(releases), links, base.name, base.title_line
-    )
-    return text, outline
-
-
 def add_missing_links(doc: Changelog, forge: Forge, tag_for: Callable[[str], str]) -> str:
     """Link definitions for Unreleased and every release that has none, after the others."""
     edit = _missing_links(doc, forge, tag_for)
@@ -321,12 +256,13 @@ def add_missing_links(doc: Changelog, forge: Forge, tag_for: Callable[[str], str
 
 def _missing_links(doc: Changelog, forge: Forge, tag_for: Callable[[str], str]) -> _Lines | None:
     released = doc.released
+    linked = {link.label.lower() for link in doc.links}
     block = []
-    if doc.unreleased is not None and doc.link(UNRELEASED) is None:
+    if doc.unreleased is not None and UNRELEASED.lower() not in linked:
         latest = released[0].version if released else None
         block.append(f"[{UNRELEASED}]: {forge.head(tag_for(latest) if latest else None)}")
     for index, release in enumerate(released):
-        if doc.link(release.label) is not None:
+        if release.label.lower() in linked:
             continue
         assert release.version is not None
         tag = tag_for(release.version)
@@ -341,83 +277,3 @@ def _missing_links(doc: Changelog, forge: Forge, tag_for: Callable[[str], str]) 
     else:
         edit.insert(len(doc.lines), block)
     return edit
-
-
-def add_entries_and_links(
-    doc: Changelog,
-    additions: dict[str, list[str]],
-    forge: Forge | None,
-    tag_for: Callable[[str], str],
-    *,
-    full: Callable[[], Changelog] | None = None,
-) -> str:
-    """``add_entries`` under Unreleased, then ``add_missing_links`` (with a forge) on the result.
-
-    The same text, without parsing the whole document again after each
-    ``###`` section and once more for the links (a generated history is tens of
-    thousands of lines): the entries are added to the lines down to the heading
-    of the release after Unreleased (a document of its own that parses to the
-    same Unreleased), and the links go below that heading, where the entries do
-    not reach. Whenever that cannot be shown to give the same text (Unreleased
-    last, an entry that opens a code block, links above the next release), the
-    whole document is edited and parsed as before.
-
-    *doc* may be an outline (see :func:`insert_blocks_outline`); *full* then
-    gives the parsed document, for the whole-document path.
-    """
-    fast = _window_edit(doc, additions, forge, tag_for) if additions else None
-    if fast is not None:
-        return fast
-    if additions and full is not None:
-        doc = full()
-    text = add_entries(doc, additions) if additions else str(doc)
-    if forge is None:
-        return text
-    return add_missing_links(parse(text, doc.name) if additions else doc, forge, tag_for)
-
-
-def _window_edit(
-    doc: Changelog,
-    additions: dict[str, list[str]],
-    forge: Forge | None,
-    tag_for: Callable[[str], str],
-) -> str | None:
-    unreleased = doc.unreleased
-    if unreleased is None:
-        return None
-    following = [r for r in doc.releases if r.line > unreleased.line]
-    if not following:
-        return None
-    stop = following[0].line  # the next release's heading: the window's last line
-    if not doc.lines[stop].endswith("\n"):
-        return None
-    head_lines = doc.lines[: stop + 1]
-    prefix = "".join(head_lines)
-    try:
-        head = parse(prefix, doc.name)
-        new_head = add_entries(head, additions)
-        after = parse(new_head, doc.name)
-    except ChangelogError:
-        return None
-    # The window's last line must still be a release heading, closing what came
-    # before it (no code block left open), with no link definition added.
-    last = after.releases[-1] if after.releases else None
-    if (
-        last is None
-        or last.line != len(after.lines) - 1
-        or last.heading != doc.content(stop)
-        or len(after.releases) != len(head.releases)
-        or len(after.links) != len(head.links)
-    ):
-        return None
-    tail = "".join(doc.lines[stop + 1 :])
-    if forge is None:
-        return new_head + tail
-    links = _missing_links(doc, forge, tag_for)
-    if links is None:
-        return new_head + tail
-    if any(start <= stop for start, _, _ in links.splices):
-        return None
-    linked = links.text()
-    assert linked.startswith(prefix)
-    return new_head + linked[len(prefix) :]

@@ -15,16 +15,15 @@ already holds an entry with the same text (markers and spacing ignored).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from relkit.changelog.model import BREAKING, SECTION_ORDER, Changelog, Release
 from relkit.conventional import parse_message
-from relkit.errors import ChangelogError
 
 if TYPE_CHECKING:
-    from relkit.changelog.links import Forge
+    pass
 
 _TYPES = {
     "feat": "Added",
@@ -208,148 +207,3 @@ def tags_in(refs: str, tags: dict[str, TagInfo]) -> list[TagInfo]:
         if ref.startswith("tag: ") and ref[5:] in tags:
             found.append(tags[ref[5:]])
     return found
-
-
-class OutOfOrder(Exception):
-    """The log showed a commit after one of its parents (clock skew on merged branches)."""
-
-
-def _release_of_each(
-    records: Iterable[list[str]],
-    tags: dict[str, TagInfo],
-    order: Callable[[str], Any],
-) -> Iterator[tuple[str, str, TagInfo | None]]:
-    """``(sha, message, release)`` for ``(sha, parents, refs, message)`` records from HEAD.
-
-    A commit's release is the oldest release that ships it: the newest release
-    tag on the commit itself, else the oldest release of its children (None,
-    Unreleased, when a child is unreleased and no other child is released). The
-    log needs each commit after all of its children. git's default order gives
-    that except where a committer clock ran behind on a merged branch, so once
-    a merge has been seen every commit is remembered, and a commit that comes
-    after one of its parents raises :class:`OutOfOrder` (the caller asks again
-    with ``--topo-order``, which always gives it, but only starts to print once
-    it has walked the whole history). Before the first merge the history is one
-    line: nothing to remember.
-    """
-    pending: dict[str, TagInfo | None] = {}  # commits below the ones read, with their release
-    done: set[str] | None = None  # every commit read since the first merge
-    first = True
-    for sha, parents, refs, message in records:
-        if sha in pending:
-            release: TagInfo | None = pending.pop(sha)
-        elif first:
-            release = None
-        else:
-            raise OutOfOrder(sha)  # no child seen: out of order, or not below HEAD
-        found = tags_in(refs, tags) if refs else None
-        if found:
-            release = max(found, key=lambda item: order(item.label))
-        first = False
-        above = parents.split()
-        if done is None and len(above) > 1:
-            done = set()
-        if done is not None:
-            done.add(sha)
-        for parent in above:
-            if done is not None and parent in done:
-                raise OutOfOrder(parent)
-            if parent not in pending:
-                pending[parent] = release
-            else:
-                pending[parent] = _older(pending[parent], release, order)
-        yield sha, message, release
-
-
-def _older(
-    one: TagInfo | None, other: TagInfo | None, order: Callable[[str], Any]
-) -> TagInfo | None:
-    if one is None:
-        return other
-    if other is None:
-        return one
-    return one if order(one.label) <= order(other.label) else other
-
-
-def build_all(
-    doc: Changelog,
-    records: Iterable[list[str]],
-    tags: dict[str, TagInfo],
-    order: Callable[[str], Any],
-    *,
-    force: bool = False,
-    forge: Forge | None = None,
-    tag_for: Callable[[str], str] | None = None,
-) -> tuple[str, Tally]:
-    """The whole changelog from ``(sha, parents, refs, message)`` records, HEAD first.
-
-    Each commit belongs to the oldest release that ships it (see
-    :func:`_release_of_each`; :class:`OutOfOrder` when the log order does not
-    allow telling); commits no release ships go to Unreleased (with the dedup
-    rule). Releases are written newest version first. A released section that
-    a person wrote (an entry without a relkit marker, or free text) is kept,
-    and is an error unless *force*, which replaces it. With a *forge* (and
-    *tag_for*), the link definitions that are missing are added last.
-    """
-    from relkit.changelog.edit import add_entries_and_links, insert_blocks_outline
-
-    wanted = {info.label for info in tags.values()}
-    existing = {r.label: r for r in doc.released}
-    written = [r for label, r in existing.items() if label in wanted and not is_generated(r)]
-    if written and not force:
-        lines = ", ".join(f"{r.label} (line {r.line + 1})" for r in written)
-        raise ChangelogError(
-            f"{doc.name}: --all would overwrite released sections written by a person: {lines}",
-            "pass --force to replace them, or use 'generate' without --all",
-        )
-    tally = Tally()
-    seen = Seen(doc)
-    unreleased = Proposals()
-    buckets: dict[str, tuple[TagInfo, Proposals]] = {}
-    last: TagInfo | None = None
-    current = unreleased
-    for sha, message, release in _release_of_each(records, tags, order):
-        if release is not last:
-            last = release
-            if release is None:
-                current = unreleased
-            else:
-                if release.label not in buckets:
-                    buckets[release.label] = (release, Proposals())
-                current = buckets[release.label][1]
-        result = entry_for(sha, message)
-        if result == NOT_CONVENTIONAL:
-            tally.skipped += 1
-        elif isinstance(result, str):
-            tally.unlisted += 1
-        elif current is unreleased and seen.has(sha, result[1]):
-            tally.duplicates += 1
-        else:
-            tally.listed += 1
-            current.add(*result)
-    for proposals in (unreleased, *(p for _, p in buckets.values())):
-        for items in proposals.sections.values():
-            items.reverse()
-    blocks = []
-    newest_first = sorted(buckets.values(), key=lambda item: order(item[0].label), reverse=True)
-    for info, proposals in newest_first:
-        heading = f"## [{info.label}] - {info.date}"
-        blocks.append((info.label, release_block(heading, proposals)))
-    text, outline = insert_blocks_outline(doc, blocks, order)
-    if len(unreleased) or forge is not None:
-        from relkit.changelog.model import parse
-
-        assert forge is None or tag_for is not None
-        inserted = text
-
-        def full() -> Changelog:
-            return parse(inserted, doc.name)
-
-        text = add_entries_and_links(
-            outline if outline is not None else full(),
-            unreleased.sections if len(unreleased) else {},
-            forge,
-            tag_for or str,
-            full=full if outline is not None else None,
-        )
-    return text, tally

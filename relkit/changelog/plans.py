@@ -9,17 +9,10 @@ from typing import Any
 
 from relkit import git
 from relkit.changelog.edit import NEW_CHANGELOG, add_entries, add_missing_links, release_unreleased
-from relkit.changelog.generate import (
-    OutOfOrder,
-    Proposals,
-    Seen,
-    TagInfo,
-    Tally,
-    build_all,
-    propose,
-)
+from relkit.changelog.generate import Proposals, Seen, TagInfo, Tally, propose
 from relkit.changelog.links import Forge, forge_from_base, forge_from_link, forge_from_remote
 from relkit.changelog.model import Changelog, parse
+from relkit.changelog.rebuild import OutOfOrder, build_all
 from relkit.config import Config
 from relkit.errors import ChangelogError, UsageError, VersionError
 from relkit.files import FileEdit, read_text
@@ -142,7 +135,7 @@ class _History:
     whenever the tag is in it (then only a merge can bring a commit of the
     tag's history before the tag, and that commit still comes after its
     children). A history where the tag is not HEAD's fails
-    :func:`relkit.changelog.generate._release_of_each`'s check or the one
+    :class:`relkit.changelog.rebuild.ReleaseWalk`'s check or the one
     here, and the caller reads it again with ``--topo-order``, which also
     reads it in one process.
     """

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from relkit.cli.errors import handle_errors
-from relkit.cli.output import data, emit_json, say
+from relkit.cli.output import data, data_chunks, emit_json, say
 
 app = typer.Typer(
     name="changelog",
@@ -91,7 +91,7 @@ def generate(
         if as_json:
             emit_json({**counts, "changed": plan.changed, "dry_run": dry_run})
         elif dry_run and plan.edit is not None and plan.changed:
-            data(plan.edit.diff())
+            data_chunks(plan.edit.diff_chunks())
         if plan.edit is not None and plan.changed and not dry_run:
             apply_edits([plan.edit])
         verb = "would add" if dry_run else "added"

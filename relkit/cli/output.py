@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from rich.console import Console
 
 _console: Console | None = None
@@ -17,6 +19,13 @@ _console: Console | None = None
 def data(text: str) -> None:
     """A line of data on stdout."""
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def data_chunks(chunks: Iterable[str]) -> None:
+    """Data on stdout as it is made (a diff of a whole history is megabytes)."""
+    write = sys.stdout.write
+    for chunk in chunks:
+        write(chunk)
 
 
 def emit_json(value: Any) -> None:

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from relkit.changelog.generate import OutOfOrder, TagInfo, _release_of_each
+from relkit.changelog.generate import TagInfo
+from relkit.changelog.rebuild import OutOfOrder, ReleaseWalk
 from relkit.changelog.model import parse
 from relkit.cli import app
 from relkit.git import log_records
@@ -129,7 +130,7 @@ def test_a_branch_whose_clock_ran_behind_is_read_again_in_topo_order(history: Hi
     )
     tags = {"v0.1.0": TagInfo("0.1.0", "2026-01-02"), "v0.2.0": TagInfo("0.2.0", "2026-01-05")}
     with pytest.raises(OutOfOrder, match=base):
-        list(_release_of_each(records, tags, lambda label: tuple(map(int, label.split(".")))))
+        list(ReleaseWalk(records, tags, lambda label: tuple(map(int, label.split(".")))))
 
     assert releases() == {
         "Unreleased": [],
