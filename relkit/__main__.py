@@ -1,3 +1,3 @@
-from relkit.cli import entry
+from relkit.launch import main
 
-entry()
+main()

@@ -142,6 +142,16 @@ def log_records(
         stream.close()
 
 
+def _grow_pipe(fd: int, size: int) -> None:
+    """Let a pipe hold *size* bytes, so its writer runs ahead of its reader (Linux only)."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
+    except (ImportError, AttributeError, OSError):
+        pass  # another system, or over the limit in /proc/sys/fs/pipe-max-size
+
+
 class LogStream:
     """A ``git log`` started at once (it runs while the caller does other work), read later.
 
@@ -162,6 +172,7 @@ class LogStream:
         paths: Sequence[str] = (),
         to_file: bool = False,
         head: str | None = None,
+        pipe_size: int | None = None,
     ) -> None:
         self.count = len(fields) - 1
         self.rev_range = rev_range
@@ -189,6 +200,8 @@ class LogStream:
             encoding="utf-8",
             errors="replace",
         )
+        if pipe_size is not None and self.proc.stdout is not None:
+            _grow_pipe(self.proc.stdout.fileno(), pipe_size)
 
     def __iter__(self) -> Iterator[list[str]]:
         proc = self.proc

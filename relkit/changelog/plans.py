@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 from relkit import git
 from relkit.changelog.edit import NEW_CHANGELOG, add_entries, add_missing_links, release_unreleased
 from relkit.changelog.generate import Proposals, Seen, TagInfo, Tally, propose
+from relkit.changelog.history import History, TagRef, take
 from relkit.changelog.links import Forge, forge_from_base, forge_from_link, forge_from_remote
 from relkit.changelog.model import Changelog, parse
 from relkit.changelog.rebuild import OutOfOrder, build_all
@@ -95,15 +96,15 @@ def plan_generate(
     config: Config, *, since: str | None = None, all_history: bool = False, force: bool = False
 ) -> GeneratePlan:
     if all_history and since is None:
-        # The tags first: they say where to split the history between two git
-        # processes, which walk it while the changelog is read and parsed.
-        tags = release_tag_infos(config)
-        history = _History(config, tags)
+        # git has been reading the history since the executable started, or
+        # starts now, while the changelog is read and parsed.
+        history = take(config.root)
+        tags = release_tags(config, history.refs)
         try:
             return _plan_all(config, history, tags, force)
         except OutOfOrder:
             history.close()
-            history = _History(config, tags, "--topo-order")
+            history = History(config.root, history.refs, topo=True)
             return _plan_all(config, history, tags, force)
         finally:
             history.close()
@@ -122,64 +123,6 @@ def plan_generate(
     if not len(found):
         return GeneratePlan(None, tally, ref)
     return GeneratePlan(_edit(config, old, add_entries(base, found.sections)), tally, ref)
-
-
-class _History:
-    """HEAD's whole history for ``generate --all``: ``(sha, parents, tags, message)`` records.
-
-    git spends its time reading commits, one at a time. With a release tag
-    near the middle of the history, two processes share that: one reads from
-    HEAD down to the tag (``TAG..HEAD``, read as it comes) while the other
-    reads the tag's own history into a temporary file, read after the first.
-    The two together are HEAD's history, each commit after its children,
-    whenever the tag is in it (then only a merge can bring a commit of the
-    tag's history before the tag, and that commit still comes after its
-    children). A history where the tag is not HEAD's fails
-    :class:`relkit.changelog.rebuild.ReleaseWalk`'s check or the one
-    here, and the caller reads it again with ``--topo-order``, which also
-    reads it in one process.
-    """
-
-    FIELDS = ("%H", "%P", "%D", "%B")
-
-    def __init__(self, config: Config, tags: dict[str, TagInfo], *options: str) -> None:
-        options = ("--decorate-refs=refs/tags/", *options)
-        middle = None if "--topo-order" in options else _middle(tags)
-        if middle is None:
-            self.streams = [git.LogStream(config.root, self.FIELDS, options=options)]
-            return
-        upper = git.LogStream(config.root, self.FIELDS, f"{middle}..HEAD", options=options)
-        self.streams = [upper]
-        if upper.head is not None:
-            lower = git.LogStream(
-                config.root, self.FIELDS, middle, options=options, to_file=True, head=upper.head
-            )
-            self.streams.append(lower)
-
-    def __iter__(self) -> Iterator[list[str]]:
-        first, *rest = self.streams
-        empty = True
-        for record in first:
-            empty = False
-            yield record
-        for stream in rest:
-            for record in stream:
-                if empty and record[0] != first.head:
-                    raise OutOfOrder(record[0])  # the tag is above HEAD
-                empty = False
-                yield record
-
-    def close(self) -> None:
-        for stream in self.streams:
-            stream.close()
-
-
-def _middle(tags: dict[str, TagInfo]) -> str | None:
-    """The commit of the release tag in the middle by date, if there are a few tags."""
-    dated = sorted((info.date, info.commit) for info in tags.values() if info.commit)
-    if len(dated) < 4:
-        return None
-    return dated[len(dated) // 2][1]
 
 
 def _plan_all(
@@ -205,38 +148,16 @@ def _plan_all(
     return GeneratePlan(_edit(config, old, text), tally, None)
 
 
-def release_tag_infos(config: Config) -> dict[str, TagInfo]:
-    """Release tags of the scheme with their dates (the tagger's, or the commit's) and commits.
-
-    Nothing (no error) outside a git repository: the caller says what is wrong.
-    """
+def release_tags(config: Config, refs: list[TagRef]) -> dict[str, TagInfo]:
+    """The release tags of the scheme among *refs*, by name."""
     from relkit.bump_plan import version_of_tag
 
-    fields = (
-        "%(refname:strip=2)",
-        "%(creatordate:short)",
-        "%(objecttype)",
-        "%(objectname)",
-        "%(*objecttype)",
-        "%(*objectname)",
-    )
-    code, out, _ = git.run_status(
-        ["for-each-ref", f"--format={FIELD.join(fields)}", "refs/tags"], config.root
-    )
-    if code != 0:
-        return {}
     infos = {}
-    for line in out.splitlines():
-        name, date, kind, sha, peeled_kind, peeled = line.split(FIELD)
-        version = version_of_tag(config, name)
+    for ref in refs:
+        version = version_of_tag(config, ref.name)
         if version is not None:
-            if peeled_kind:  # an annotated tag: the commit is what it points to
-                kind, sha = peeled_kind, peeled
-            infos[name] = TagInfo(str(version), date, sha if kind == "commit" else "")
+            infos[ref.name] = TagInfo(str(version), ref.date, ref.commit)
     return infos
-
-
-FIELD = "\x1f"
 
 
 def _tag_for(config: Config) -> Any:

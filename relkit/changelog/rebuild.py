@@ -114,6 +114,8 @@ class ReleaseWalk:
                 else:
                     pending[parent] = release
             yield sha, message, release
+        if pending:  # a parent never shown: a commit was missed
+            raise OutOfOrder(next(iter(pending)))
 
 
 def _older(

@@ -19,11 +19,13 @@ import pytest
 from typer.testing import CliRunner
 
 from relkit.changelog.generate import TagInfo
-from relkit.changelog.rebuild import OutOfOrder, ReleaseWalk
+from relkit.changelog.history import wanted
 from relkit.changelog.model import parse
+from relkit.changelog.rebuild import OutOfOrder, ReleaseWalk
 from relkit.cli import app
 from relkit.git import log_records
 from tests.conftest import GitRepo, git
+from tests.relkit_process import run_relkit
 
 runner = CliRunner()
 START = 1767225600  # 2026-01-01T00:00:00Z
@@ -164,3 +166,43 @@ def test_tags_on_a_branch_that_was_never_merged_are_not_releases_of_head(
     history.tag("v0.2.0")
 
     assert releases() == {"Unreleased": [], "0.2.0": ["main only"], "0.1.0": ["shared"]}
+
+
+@pytest.mark.parametrize(
+    ("argv", "early"),
+    [
+        (["changelog", "generate", "--all"], True),
+        (["changelog", "generate", "--all", "--dry-run", "--json"], True),
+        (["changelog", "generate", "--dry-run", "--all"], True),
+        (["changelog", "generate"], False),
+        (["changelog", "generate", "--all", "--since", "v1"], False),
+        (["changelog", "generate", "--all", "--since=v1"], False),
+        (["changelog", "generate", "--all", "--help"], False),
+        (["changelog", "check", "--all"], False),
+        (["generate", "--all"], False),
+    ],
+)
+def test_git_starts_early_only_for_generate_all(argv: list[str], early: bool) -> None:
+    assert wanted(argv) is early
+
+
+def test_the_executable_gives_the_same_changelog_from_the_root_and_from_a_subdirectory(
+    history: History,
+) -> None:
+    # From the project's root the history started by the executable is used;
+    # from elsewhere it is dropped and read again for the project's root.
+    for minor in range(1, 7):
+        history.commit(f"feat: feature {minor}")
+        history.tag(f"v0.{minor}.0")
+    history.commit("fix: unreleased")
+    (history.repo / "sub").mkdir()
+    env = dict(os.environ)
+    args = ["changelog", "generate", "--all", "--dry-run"]
+
+    from_root = run_relkit(history.repo, args, env, timeout=60)
+    from_sub = run_relkit(history.repo / "sub", args, env, timeout=60)
+
+    assert from_root.returncode == 0, from_root.stderr
+    assert from_root.stdout.count("\n+## [0.") == 6
+    assert (from_sub.returncode, from_sub.stdout) == (0, from_root.stdout)
+    assert runner.invoke(app, args).stdout == from_root.stdout
