@@ -146,9 +146,10 @@ class Seen:
             self.texts = {normalise(entry.text) for entry in doc.unreleased.entries}
 
     def has(self, sha: str, text: str) -> bool:
-        if any(sha[:length] in self.shas for length in self.lengths):
-            return True
-        return normalise(text) in self.texts
+        return self.has_commit(sha) or normalise(text) in self.texts
+
+    def has_commit(self, sha: str) -> bool:
+        return any(sha[:length] in self.shas for length in self.lengths)
 
 
 def propose(commits: Iterable[tuple[str, str]], seen: Seen, tally: Tally) -> Proposals:

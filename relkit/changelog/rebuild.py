@@ -197,7 +197,8 @@ def build_all(
     newest version first. A released section that a person wrote (an entry
     without a relkit marker, or free text) is kept, and is an error unless
     *force*, which replaces it. With a *forge* (and *tag_for*), the link
-    definitions that are missing are added last.
+    definitions that are missing are added last. The tally counts an entry of
+    a release whose commit the changelog already has as already present.
     """
     wanted = {info.label for info in tags.values()}
     existing = {r.label: r for r in doc.released}
@@ -260,11 +261,18 @@ def _read(
             tally.skipped += 1
         elif isinstance(result, str):
             tally.unlisted += 1
-        elif current is unreleased and seen.has(sha, result[1]):
-            tally.duplicates += 1
-        else:
-            tally.listed += 1
+        elif current is unreleased:
+            if seen.has(sha, result[1]):
+                tally.duplicates += 1
+            else:
+                tally.listed += 1
+                current.add(*result)
+        else:  # a release's section is written whole; the tally says what is new in it
             current.add(*result)
+            if seen.has_commit(sha):
+                tally.duplicates += 1
+            else:
+                tally.listed += 1
     for info, proposals in reading.values():
         spool.write(info, proposals)
     return tally, unreleased, releases

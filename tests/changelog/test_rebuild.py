@@ -13,7 +13,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relkit.changelog.generate import Seen, TagInfo, Tally, propose, release_block
+from relkit.changelog.generate import Seen, TagInfo, Tally, entry_for, propose, release_block
 from relkit.changelog.links import forge_from_remote
 from relkit.changelog.model import parse
 from relkit.changelog.rebuild import build_all, compose
@@ -82,10 +82,20 @@ def reference(
         current = by_sha.get(sha, current)
         groups.setdefault(current.label if current else "", []).append((sha, message))
     tally = Tally()
-    unreleased = propose(groups.pop("", []), Seen(doc), tally)
+    seen = Seen(doc)
+    unreleased = propose(groups.pop("", []), seen, tally)
     blocks = []
     for info in sorted(tags.values(), key=lambda info: order(info.label), reverse=True):
-        found = propose(groups.get(info.label, []), Seen(None), tally)
+        commits = groups.get(info.label, [])
+        found = propose(commits, Seen(None), tally)
+        # Entries of commits the changelog has already count as present, not listed.
+        present = sum(
+            1
+            for sha, message in commits
+            if seen.has_commit(sha) and isinstance(entry_for(sha, message), tuple)
+        )
+        tally.listed -= present
+        tally.duplicates += present
         blocks.append((info.label, release_block(f"## [{info.label}] - {info.date}", found)))
     composed = compose(
         doc, blocks, order, unreleased.sections, FORGE if forge else None, lambda v: f"v{v}"

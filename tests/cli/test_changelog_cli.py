@@ -97,6 +97,18 @@ def test_generate_all_builds_history_and_protects_written_sections(make_repo: Gi
     )
     assert run("changelog", "generate", "--all") == (0, "")
     assert (repo / "CHANGELOG.md").read_text() == text
+    code, out = run("changelog", "generate", "--all", "--dry-run", "--json")
+    assert (code, json.loads(out)) == (
+        0,
+        {
+            "listed": 0,
+            "unlisted": 1,  # the repository's first commit, "chore: init"
+            "not_conventional": 0,
+            "already_present": 3,
+            "changed": False,
+            "dry_run": True,
+        },
+    )
     assert run("changelog", "check") == (0, "")
     (repo / "CHANGELOG.md").write_text(text.replace("- second", "- second, by hand\n- second"))
     code, _ = run("changelog", "generate", "--all")
