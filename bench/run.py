@@ -424,6 +424,25 @@ def find_tools(args: argparse.Namespace) -> dict[str, Path | None]:
     return tools
 
 
+def compile_relkit(tools: dict[str, Path | None]) -> None:
+    """Byte-compile relkit's modules, as installing a wheel does.
+
+    pip compiled the peers when it installed them; relkit is installed editable
+    (the working tree is what is measured) and the runs below set
+    PYTHONDONTWRITEBYTECODE, so without this every run of relkit would compile
+    its modules again.
+    """
+    exe = tools.get("relkit")
+    python = exe.parent / "python" if exe is not None else None
+    if python is None or not python.exists():
+        return
+    code = (
+        "import compileall, os, relkit;"
+        "compileall.compile_dir(os.path.dirname(relkit.__file__), quiet=1)"
+    )
+    subprocess.run([str(python), "-c", code], check=False)
+
+
 def startup_cases(tools: dict[str, Path | None], repo: Path) -> list[Case]:
     def exe(name: str) -> str:
         return str(tools[name] or name)
@@ -771,6 +790,7 @@ def main(argv: list[str] | None = None) -> int:
         words = [w for w in args.only.split(",") if w]
         cases = [c for c in cases if any(w in c.name for w in words)]
 
+    compile_relkit(tools)
     load_before = os.getloadavg()
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     results = []
