@@ -11,13 +11,14 @@ import sys
 
 
 def main() -> None:
-    from relkit.changelog.history import start_early
-    from relkit.errors import RelkitError
+    if sys.argv[1:3] == ["changelog", "generate"]:  # the others import nothing more here
+        from relkit.changelog.history import start_early
+        from relkit.errors import RelkitError
 
-    try:
-        start_early(sys.argv[1:])
-    except (RelkitError, OSError):
-        pass  # the command itself says what is wrong
+        try:
+            start_early(sys.argv[1:])
+        except (RelkitError, OSError):
+            pass  # the command itself says what is wrong
     from relkit.cli import entry
 
     entry()
