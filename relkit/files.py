@@ -7,11 +7,40 @@ import difflib
 import os
 import stat
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from relkit.errors import RelkitError
+
+
+@dataclass(frozen=True)
+class Part:
+    """A long stretch of a :class:`Spliced` text: how many lines it has, and how to read it."""
+
+    lines: int  # each ends with a line ending
+    read: Callable[[], str]
+
+
+@dataclass(frozen=True)
+class Spliced:
+    """A text too long to hold twice: a short *frame* of lines, some standing for a long part.
+
+    A changelog generated from a long history is a few lines of the user's file
+    around release sections kept in a temporary file; the text is written, compared
+    and diffed one part at a time, and joined only where nothing else will do.
+    """
+
+    frame: tuple[str, ...]  # lines with their endings
+    parts: Mapping[int, Part]  # frame line index -> the part that line stands for
+
+    def chunks(self) -> Iterator[str]:
+        for index, line in enumerate(self.frame):
+            part = self.parts.get(index)
+            yield line if part is None else part.read()
+
+    def __str__(self) -> str:
+        return "".join(self.chunks())
 
 
 @dataclass(frozen=True)
@@ -21,7 +50,19 @@ class FileEdit:
     path: Path
     relpath: str
     old: str | None
-    new: str
+    new: str | Spliced
+
+    @property
+    def changes(self) -> bool:
+        """True when the new text differs from the old."""
+        if isinstance(self.new, str) or self.old is None:
+            return self.old != self.new
+        old, at = self.old, 0
+        for chunk in self.new.chunks():
+            if old[at : at + len(chunk)] != chunk:
+                return True
+            at += len(chunk)
+        return at != len(old)
 
     def diff(self) -> str:
         """A unified diff (3 lines of context) from the old text to the new."""
@@ -32,13 +73,22 @@ class FileEdit:
         old = self.old or ""
         fromfile = f"a/{self.relpath}" if self.old is not None else "/dev/null"
         tofile = f"b/{self.relpath}"
-        at = _insertion(old, self.new)
+        new = self.new
+        if isinstance(new, Spliced):
+            inserted = _spliced_insertion(old, new)
+            if inserted is not None:
+                yield from _insertion_diff(old, *inserted, fromfile, tofile)
+                return
+            new = str(new)
+        at = _insertion(old, new)
         if at is not None:
-            yield from _insertion_diff(old, self.new, at, fromfile, tofile)
+            end = len(new) - (len(old) - at)  # the inserted text is new[at:end]
+            added = new.count("\n", at, end) + (new[end - 1] != "\n")
+            yield from _insertion_diff(old, at, added, [new[at:end]], fromfile, tofile)
             return
         lines = difflib.unified_diff(
             old.splitlines(keepends=True),
-            self.new.splitlines(keepends=True),
+            new.splitlines(keepends=True),
             fromfile=fromfile,
             tofile=tofile,
         )
@@ -64,6 +114,22 @@ def _insertion(old: str, new: str) -> int | None:
     return at
 
 
+def _spliced_insertion(old: str, new: Spliced) -> tuple[int, int, Iterator[str]] | None:
+    """``(offset in old, lines added, the added texts)`` when *new*'s frame is *old* with
+    lines inserted at one place and every long part among them; else None."""
+    at = _insertion(old, "".join(new.frame))
+    if at is None:
+        return None
+    first = old.count("\n", 0, at)  # the frame's first inserted line
+    count = len(new.frame) - len(_lines(old))
+    if any(not first <= index < first + count for index in new.parts):
+        return None
+    inserted = range(first, first + count)
+    added = sum(new.parts[i].lines if i in new.parts else 1 for i in inserted)
+    texts = (new.parts[i].read() if i in new.parts else new.frame[i] for i in inserted)
+    return at, added, texts
+
+
 def _common_prefix(a: str, b: str) -> int:
     low, high = 0, min(len(a), len(b))
     while low < high:  # compares halves: linear in all
@@ -75,7 +141,10 @@ def _common_prefix(a: str, b: str) -> int:
     return low
 
 
-def _insertion_diff(old: str, new: str, at: int, fromfile: str, tofile: str) -> Iterator[str]:
+def _insertion_diff(
+    old: str, at: int, added: int, inserted: Iterable[str], fromfile: str, tofile: str
+) -> Iterator[str]:
+    """The one-hunk diff of *added* lines (the *inserted* texts) put in *old* at offset *at*."""
     start = at  # three lines of context before...
     for _ in range(3):
         if start == 0:
@@ -87,28 +156,39 @@ def _insertion_diff(old: str, new: str, at: int, fromfile: str, tofile: str) -> 
             break
         found = old.find("\n", stop)
         stop = len(old) if found < 0 else found + 1
-    before = old[start:at].splitlines(keepends=True)
-    after = old[at:stop].splitlines(keepends=True)
-    end = len(new) - (len(old) - at)
-    added = new.count("\n", at, end) + (new[end - 1] != "\n")
+    before = _lines(old[start:at])
+    after = _lines(old[at:stop])
     first = old.count("\n", 0, start)
     context = len(before) + len(after)
     yield f"--- {fromfile}\n+++ {tofile}\n"
     yield f"@@ -{_range(first, context)} +{_range(first, context + added)} @@\n"
     for line in before:
         yield " " + line
-    step = 1 << 16
-    while at < end:  # "+" before every inserted line, a slice of whole lines at a time
-        cut = new.find("\n", min(at + step, end) - 1, end)
+    for text in inserted:
+        yield from _plus(text)
+    for line in after:
+        yield " " + line if line.endswith("\n") else f" {line}\n"
+
+
+def _lines(text: str) -> list[str]:
+    """Lines with their endings; only a newline ends one (a lone CR does not)."""
+    lines = text.split("\n")
+    last = lines.pop()
+    return [line + "\n" for line in lines] + ([last] if last else [])
+
+
+def _plus(text: str) -> Iterator[str]:
+    """Every line of *text* with a "+" before it, a slice of whole lines at a time."""
+    at, end, step = 0, len(text), 1 << 16
+    while at < end:
+        cut = text.find("\n", min(at + step, end) - 1)
         cut = end if cut < 0 else cut + 1
-        piece = new[at:cut]
+        piece = text[at:cut]
         if piece.endswith("\n"):
             yield "+" + piece[:-1].replace("\n", "\n+") + "\n"
         else:
             yield "+" + piece.replace("\n", "\n+") + "\n"
         at = cut
-    for line in after:
-        yield " " + line if line.endswith("\n") else f" {line}\n"
 
 
 def _range(start: int, length: int) -> str:
@@ -128,7 +208,7 @@ def read_text(path: Path) -> str | None:
         return None
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str | Spliced) -> None:
     """Replace *path* with *text* through a temp file in the same directory."""
     try:
         mode: int | None = stat.S_IMODE(path.stat().st_mode)
@@ -137,7 +217,7 @@ def write_atomic(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".relkit", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+            handle.writelines(text.chunks() if isinstance(text, Spliced) else (text,))
         if mode is not None:
             os.chmod(tmp, mode)
         os.replace(tmp, path)

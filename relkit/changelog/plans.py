@@ -16,7 +16,7 @@ from relkit.changelog.model import Changelog, parse
 from relkit.changelog.rebuild import OutOfOrder, build_all
 from relkit.config import Config
 from relkit.errors import ChangelogError, UsageError, VersionError
-from relkit.files import FileEdit, read_text
+from relkit.files import FileEdit, Spliced, read_text
 from relkit.version import Version
 from relkit.version import parse as parse_version
 
@@ -64,7 +64,7 @@ def new_changelog(config: Config) -> Changelog:
     return parse(add_missing_links(doc, forge, _tag_for(config)), config.changelog)
 
 
-def _edit(config: Config, old: str | None, new: str) -> FileEdit:
+def _edit(config: Config, old: str | None, new: str | Spliced) -> FileEdit:
     return FileEdit(path_of(config), config.changelog, old, new)
 
 
@@ -89,7 +89,7 @@ class GeneratePlan:
 
     @property
     def changed(self) -> bool:
-        return self.edit is not None and self.edit.old != self.edit.new
+        return self.edit is not None and self.edit.changes
 
 
 def plan_generate(

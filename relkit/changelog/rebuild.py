@@ -36,6 +36,7 @@ from relkit.changelog.generate import (
 )
 from relkit.changelog.model import _FENCE, Changelog, parse, split_lines
 from relkit.errors import ChangelogError
+from relkit.files import Part, Spliced
 
 if TYPE_CHECKING:
     from relkit.changelog.links import Forge
@@ -134,7 +135,7 @@ class Spool:
     def __init__(self, newline: str) -> None:
         self.newline = newline
         self.file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
-        self.where: dict[str, tuple[int, int]] = {}  # label -> (offset, size)
+        self.where: dict[str, tuple[int, int, int]] = {}  # label -> (offset, size, lines)
         self.fenced = False  # a section holds a line that opens a code block
 
     def write(self, info: TagInfo, proposals: Proposals) -> None:
@@ -144,11 +145,14 @@ class Spool:
         if not self.fenced and any(_FENCE.match(line) for line in lines):
             self.fenced = True
         data = (self.newline.join(lines) + self.newline).encode()
-        self.where[info.label] = (self.file.tell(), len(data))
+        self.where[info.label] = (self.file.tell(), len(data), len(lines))
         self.file.write(data)
 
+    def part(self, label: str) -> Part:
+        return Part(self.where[label][2], lambda: self.read(label))
+
     def read(self, label: str) -> str:
-        offset, size = self.where[label]
+        offset, size, _ = self.where[label]
         self.file.seek(offset)
         text = self.file.read(size).decode()
         self.file.seek(0, 2)
@@ -188,7 +192,7 @@ def build_all(
     force: bool = False,
     forge: Forge | None = None,
     tag_for: Callable[[str], str] | None = None,
-) -> tuple[str, Tally]:
+) -> tuple[str | Spliced, Tally]:
     """The whole changelog from ``(sha, parents, refs, message)`` records, HEAD first.
 
     Each commit belongs to the oldest release that ships it (:class:`ReleaseWalk`;
@@ -215,9 +219,13 @@ def build_all(
         for items in unreleased.sections.values():
             items.reverse()
         newest_first = sorted(releases, key=lambda info: order(info.label), reverse=True)
-        return _assemble(doc, spool, newest_first, order, unreleased, forge, tag_for), tally
-    finally:
+        text = _assemble(doc, spool, newest_first, order, unreleased, forge, tag_for)
+    except BaseException:
         spool.close()
+        raise
+    if isinstance(text, str):
+        spool.close()
+    return text, tally  # a Spliced text reads the spool; it goes when the text does
 
 
 def _read(
@@ -286,7 +294,7 @@ def _assemble(
     unreleased: Proposals,
     forge: Forge | None,
     tag_for: Callable[[str], str] | None,
-) -> str:
+) -> str | Spliced:
     link_tag = tag_for or str
     if not spool.fenced:
         skeleton = compose(
@@ -297,14 +305,11 @@ def _assemble(
             forge,
             link_tag,
         )
-        lines = split_lines(skeleton)
         placed = parse(skeleton, doc.name).releases
         count = Counter(release.label for release in placed)
         if all(count[info.label] == 1 for info in releases):
-            for release in placed:
-                if release.label in spool.where:
-                    lines[release.line] = spool.read(release.label)
-            return "".join(lines)
+            parts = {r.line: spool.part(r.label) for r in placed if r.label in spool.where}
+            return Spliced(tuple(split_lines(skeleton)), parts)
     # A section opens a code block, or the document has a release twice: compose it whole.
     cut = len(spool.newline)
     whole = [

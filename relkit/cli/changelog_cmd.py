@@ -88,11 +88,12 @@ def generate(
         config = load_config()
         plan = plan_generate(config, since=since, all_history=all_history, force=force)
         counts = plan.tally.as_dict()
+        changed = plan.changed
         if as_json:
-            emit_json({**counts, "changed": plan.changed, "dry_run": dry_run})
-        elif dry_run and plan.edit is not None and plan.changed:
+            emit_json({**counts, "changed": changed, "dry_run": dry_run})
+        elif dry_run and plan.edit is not None and changed:
             data_chunks(plan.edit.diff_chunks())
-        if plan.edit is not None and plan.changed and not dry_run:
+        if plan.edit is not None and changed and not dry_run:
             apply_edits([plan.edit])
         verb = "would add" if dry_run else "added"
         say(

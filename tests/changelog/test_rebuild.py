@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,7 @@ from relkit.changelog.generate import Seen, TagInfo, Tally, entry_for, propose, 
 from relkit.changelog.links import forge_from_remote
 from relkit.changelog.model import parse
 from relkit.changelog.rebuild import build_all, compose
+from relkit.files import FileEdit
 from relkit.version import parse as parse_version
 
 HEADER = "# Changelog\n\nIntro.\n\n"
@@ -119,8 +121,13 @@ def test_build_all_is_the_whole_composition(seed: int, base: str, forge: bool) -
         tag_for=lambda v: f"v{v}",
     )
 
-    assert got == expected
+    assert str(got) == expected
     assert got_tally == tally
+    # Written, compared and diffed a part at a time: the same as the whole text.
+    spliced = FileEdit(Path("CHANGELOG.md"), "CHANGELOG.md", base, got)
+    whole = FileEdit(Path("CHANGELOG.md"), "CHANGELOG.md", base, expected)
+    assert spliced.changes == whole.changes
+    assert spliced.diff() == whole.diff()
 
 
 def test_two_tags_on_one_commit_make_one_release_of_the_newer() -> None:
@@ -133,7 +140,8 @@ def test_two_tags_on_one_commit_make_one_release_of_the_newer() -> None:
         "v1.1.0": TagInfo("1.1.0", "2026-01-01", "b" * 40),
     }
 
-    text, _ = build_all(parse(BASES[0]), iter(records), tags, order)
+    built, _ = build_all(parse(BASES[0]), iter(records), tags, order)
+    text = str(built)
 
     assert "## [1.1.0] - 2026-01-01\n\n### Added\n\n- x" in text
     assert "### Fixed\n\n- y" in text
