@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,11 +45,14 @@ def require(config: Config) -> Changelog:
     return doc
 
 
-def forge_for(config: Config) -> Forge | None:
-    """Where compare links point: ``changelog_link_base``, else the ``origin`` remote."""
+def forge_for(config: Config, in_repo: bool | None = None) -> Forge | None:
+    """Where compare links point: ``changelog_link_base``, else the ``origin`` remote.
+
+    *in_repo* says whether config.root is in a git repository, when known.
+    """
     if config.changelog_link_base:
         return forge_from_base(config.changelog_link_base, config.changelog_forge)
-    if not git.is_repo(config.root):
+    if not (git.is_repo(config.root) if in_repo is None else in_repo):
         return None
     remote = git.config_value(config.root, "remote.origin.url")
     return forge_from_remote(remote, config.changelog_forge) if remote else None
@@ -126,15 +129,16 @@ def plan_generate(
 
 
 def _plan_all(
-    config: Config, history: Iterable[list[str]], tags: dict[str, TagInfo], force: bool
+    config: Config, history: History, tags: dict[str, TagInfo], force: bool
 ) -> GeneratePlan:
     """``generate --all``: the whole changelog from *history* (its git processes running)."""
     doc, old = read(config)
-    if not git.is_repo(config.root):
+    # git found HEAD: a repository (else ask, to tell none from one without commits).
+    if history.upper.head is None and not git.is_repo(config.root):
         raise ChangelogError(f"{config.root} is not a git repository", "run it inside one")
     # A new file: links are added once the releases are in.
     base = doc if doc is not None else parse(NEW_CHANGELOG, config.changelog)
-    forge = forge_for(config)
+    forge = forge_for(config, in_repo=True)
 
     text, tally = build_all(
         base,

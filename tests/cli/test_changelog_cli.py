@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from relkit.cli import app
@@ -232,3 +233,22 @@ def test_bump_releases_the_changelog_all_or_nothing(make_repo: GitRepo) -> None:
     assert run("bump", "patch", "--allow-empty-changelog", "--date", "2026-03-05") == (0, "1.0.2\n")
     assert "## [1.0.2] - 2026-03-05\n" in (repo / "CHANGELOG.md").read_text()
     assert run("bump", "patch", "--date", "2026-13-01")[0] == 2
+
+
+def test_generate_all_outside_git_and_in_a_repository_without_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outside = tmp_path / "plain"
+    outside.mkdir()
+    (outside / "VERSION").write_text("0.1.0\n")
+    monkeypatch.chdir(outside)
+    result = runner.invoke(app, ["changelog", "generate", "--all"])
+    assert result.exit_code == 1
+    assert "is not a git repository" in result.stderr
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "VERSION").write_text("0.1.0\n")
+    git(empty, "init", "-q")
+    monkeypatch.chdir(empty)
+    assert run("changelog", "generate", "--all", "--dry-run")[0] == 0
