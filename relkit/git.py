@@ -13,25 +13,36 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import IO
+from typing import TYPE_CHECKING
 
 from relkit.errors import GitError
+
+if TYPE_CHECKING:  # what runs before a command is built imports this module: it stays light
+    from pathlib import Path
+    from typing import IO
 
 _RECORD = "\x1e"
 _FIELD = "\x1f"
 
 
-@dataclass(frozen=True)
 class Commit:
-    sha: str
-    message: str
-    author: str = ""
-    date: str = ""
+    """One commit as relkit reads it."""
+
+    __slots__ = ("author", "date", "message", "sha")
+
+    def __init__(self, sha: str, message: str, author: str = "", date: str = "") -> None:
+        self.sha = sha
+        self.message = message
+        self.author = author
+        self.date = date
+
+    def __repr__(self) -> str:
+        return f"Commit({self.sha[:12]}, {self.message.partition(chr(10))[0]!r})"
 
 
-def run(args: Sequence[str], cwd: Path, *, check: bool = True, input: str | None = None) -> str:
+def run(
+    args: Sequence[str], cwd: Path | str, *, check: bool = True, input: str | None = None
+) -> str:
     """Run ``git ARGS`` in *cwd* and return its stdout."""
     try:
         proc = subprocess.run(
@@ -52,7 +63,7 @@ def run(args: Sequence[str], cwd: Path, *, check: bool = True, input: str | None
     return proc.stdout
 
 
-def run_status(args: Sequence[str], cwd: Path) -> tuple[int, str, str]:
+def run_status(args: Sequence[str], cwd: Path | str) -> tuple[int, str, str]:
     """Run ``git ARGS`` and return ``(exit code, stdout, stderr)`` without raising."""
     try:
         proc = subprocess.run(
@@ -70,6 +81,8 @@ def run_status(args: Sequence[str], cwd: Path) -> tuple[int, str, str]:
 
 def toplevel(cwd: Path) -> Path:
     try:
+        from pathlib import Path
+
         return Path(run(["rev-parse", "--show-toplevel"], cwd).strip())
     except GitError:
         raise GitError(f"{cwd} is not inside a git repository", "run 'git init' first") from None
@@ -90,7 +103,7 @@ def current_branch(cwd: Path) -> str | None:
     return out or None
 
 
-def head_sha(cwd: Path, short: bool = False) -> str | None:
+def head_sha(cwd: Path | str, short: bool = False) -> str | None:
     args = ["rev-parse", "--verify", "--quiet"]
     if short:
         args.append("--short")
@@ -164,7 +177,7 @@ class LogStream:
 
     def __init__(
         self,
-        cwd: Path,
+        cwd: Path | str,
         fields: Sequence[str],
         rev_range: str | None = None,
         *,

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from relkit import git
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 FIELDS = ("%H", "%P", "%D", "%B")
 _SEP = "\x1f"
@@ -28,14 +30,19 @@ _REF_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
 class TagRef:
-    name: str
-    date: str  # YYYY-MM-DD: the tagger's, or the commit's for a lightweight tag
-    commit: str  # the sha of the commit it tags; "" when it tags something else
+    """A tag: its name, date (YYYY-MM-DD: the tagger's, or the commit's for a
+    lightweight tag) and the sha of the commit it tags ("" for anything else)."""
+
+    __slots__ = ("commit", "date", "name")
+
+    def __init__(self, name: str, date: str, commit: str) -> None:
+        self.name = name
+        self.date = date
+        self.commit = commit
 
 
-def tag_refs(root: Path) -> list[TagRef]:
+def tag_refs(root: Path | str) -> list[TagRef]:
     """Every tag with its date and commit; nothing (no error) outside a git repository."""
     code, out, _ = git.run_status(
         ["for-each-ref", f"--format={_SEP.join(_REF_FIELDS)}", "refs/tags"], root
@@ -77,7 +84,7 @@ class History:
     in HEAD's history), it has read everything.
     """
 
-    def __init__(self, root: Path, refs: list[TagRef], *, topo: bool = False) -> None:
+    def __init__(self, root: Path | str, refs: list[TagRef], *, topo: bool = False) -> None:
         self.root = root
         self.refs = refs
         options = ("--decorate-refs=refs/tags/", *(("--topo-order",) if topo else ()))
@@ -121,7 +128,7 @@ def start_early(argv: list[str]) -> None:
     """Start reading the history in the current directory if *argv* will need it."""
     global _early
     if wanted(argv) and _early is None:
-        root = Path.cwd()
+        root = os.getcwd()
         _early = History(root, tag_refs(root))
 
 
