@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 
 
 class OutOfOrder(Exception):
-    """The log showed a commit after one of its parents (clock skew on merged branches)."""
+    """The log showed a commit after one of its parents (clock skew on merged branches),
+    twice, or not at all."""
 
 
 class ReleaseWalk:
@@ -55,10 +56,10 @@ class ReleaseWalk:
     log needs each commit after all of its children. git's default order gives
     that except where a committer clock ran behind on a merged branch, so once
     a merge has been seen every commit is remembered, and a commit that comes
-    after one of its parents raises :class:`OutOfOrder` (the caller asks again
-    with ``--topo-order``, which always gives it, but only starts to print once
-    it has walked the whole history). Before the first merge the history is one
-    line: nothing to remember.
+    after one of its parents, or a parent never shown, raises :class:`OutOfOrder`
+    (the caller asks again with ``--topo-order``, which always gives it, but
+    only starts to print once it has walked the whole history). Before the
+    first merge the history is one line: nothing to remember.
     """
 
     def __init__(
