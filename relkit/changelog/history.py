@@ -128,8 +128,18 @@ def start_early(argv: list[str]) -> None:
     """Start reading the history in the current directory if *argv* will need it."""
     global _early
     if wanted(argv) and _early is None:
+        import atexit
+
         root = os.getcwd()
         _early = History(root, tag_refs(root))
+        atexit.register(_drop_early)  # a command that fails before take() leaves no git behind
+
+
+def _drop_early() -> None:
+    global _early
+    if _early is not None:
+        _early.close()
+        _early = None
 
 
 def take(root: Path) -> History:
