@@ -127,7 +127,9 @@ def swarm_toml(image: str, stack: str, port: int, *, worker: bool, one_offs: boo
         'driver = "swarm"',
         f'stack = "{stack}"',
         'compose_files = ["docker-compose.yml"]',
-        "health_timeout = 60",
+        # Swarm on one node with a host-mode port sometimes holds a rollback for
+        # about a minute (docs/swarm.md); the gate must outlast that.
+        "health_timeout = 120",
         "smoke = [",
         f'  {{ url = "http://127.0.0.1:{port}/version", json = {{ version = "{{version}}" }},'
         " retries = 5 },",

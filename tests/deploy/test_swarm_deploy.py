@@ -104,13 +104,13 @@ def test_bad_deploy_is_rolled_back_and_exits_3_with_the_previous_version_answeri
     stack.build("2.0.0", UNHEALTHY)
     assert stack.deploy("1.0.0").returncode == 0
 
-    started = time.monotonic()
     result = stack.deploy("2.0.0")
 
     assert result.returncode == 3, result.stderr
-    assert time.monotonic() - started < 60
     assert result.stdout == ""
+    # The gate failed on swarm's own rollback, not on its timeout.
     assert "✗ health" in result.stderr
+    assert "not converged within" not in result.stderr
     assert "web: swarm update rollback" in result.stderr  # swarm rolled web back itself
     assert "rolled back to 1.0.0, which is healthy" in result.stderr
     assert stack.served_version() == "1.0.0"
@@ -145,11 +145,10 @@ def test_a_first_deploy_that_crashes_stops_after_3_failures_and_exits_4(
     stack = make_swarm_stack()
     stack.build("1.0.0", CRASH)
 
-    started = time.monotonic()
     result = stack.deploy("1.0.0")
 
     assert result.returncode == 4, result.stderr
-    assert time.monotonic() - started < 45, result.stderr  # not the 60s health_timeout
+    assert "not converged within" not in result.stderr  # it stopped, not timed out
     assert "web: 3 tasks failed: task: non-zero exit (1)" in result.stderr
     assert "there is no earlier good release to roll back to" in result.stderr
     [record] = stack.history()
