@@ -121,7 +121,7 @@ def _spliced_insertion(old: str, new: Spliced) -> tuple[int, int, Iterator[str]]
     if at is None:
         return None
     first = old.count("\n", 0, at)  # the frame's first inserted line
-    count = len(new.frame) - len(_lines(old))
+    count = len(new.frame) - len(split_lines(old))
     if any(not first <= index < first + count for index in new.parts):
         return None
     inserted = range(first, first + count)
@@ -156,8 +156,8 @@ def _insertion_diff(
             break
         found = old.find("\n", stop)
         stop = len(old) if found < 0 else found + 1
-    before = _lines(old[start:at])
-    after = _lines(old[at:stop])
+    before = split_lines(old[start:at])
+    after = split_lines(old[at:stop])
     first = old.count("\n", 0, start)
     context = len(before) + len(after)
     yield f"--- {fromfile}\n+++ {tofile}\n"
@@ -170,11 +170,13 @@ def _insertion_diff(
         yield " " + line if line.endswith("\n") else f" {line}\n"
 
 
-def _lines(text: str) -> list[str]:
-    """Lines with their endings; only a newline ends one (a lone CR does not)."""
-    lines = text.split("\n")
-    last = lines.pop()
-    return [line + "\n" for line in lines] + ([last] if last else [])
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings; only ``\\n`` ends a line (as git and editors count)."""
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
 
 
 def _plus(text: str) -> Iterator[str]:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from relkit.errors import ChangelogError
+from relkit.files import split_lines
 
 # The section names of Keep a Changelog, in its order.
 SECTION_ORDER = ("Added", "Changed", "Deprecated", "Removed", "Fixed", "Security")
@@ -160,15 +161,6 @@ class Changelog:
             if link.label.lower() == label.lower():
                 return link
         return None
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines with their endings; only ``\\n`` ends a line (as git and editors count)."""
-    parts = text.split("\n")
-    lines = [part + "\n" for part in parts[:-1]]
-    if parts[-1]:
-        lines.append(parts[-1])
-    return lines
 
 
 def _content(line: str) -> str:

@@ -34,9 +34,9 @@ from relkit.changelog.generate import (
     release_block,
     tags_in,
 )
-from relkit.changelog.model import _FENCE, Changelog, parse, split_lines
+from relkit.changelog.model import _FENCE, Changelog, parse
 from relkit.errors import ChangelogError
-from relkit.files import Part, Spliced
+from relkit.files import Part, Spliced, split_lines
 
 if TYPE_CHECKING:
     from relkit.changelog.links import Forge
